@@ -1,0 +1,1 @@
+"""Float paths (numpy, torch) for networks too large for exact enumeration."""

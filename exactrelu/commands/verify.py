@@ -1,0 +1,35 @@
+"""``exactrelu verify CASE``: check every ``expected`` entry of a case; exit 0 or 1."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..verify import verify_case
+from . import Outcome, load
+
+NAME = "verify"
+HELP = "check every 'expected' entry of a case against exact computation (exit 0 or 1)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", nargs="+", help="case file(s)")
+
+
+def run(args: argparse.Namespace) -> Outcome:
+    results = []
+    lines = []
+    ok = True
+    for path in args.case:
+        case = load(path)
+        checks = verify_case(case)
+        case_ok = all(c.ok for c in checks) and bool(checks)
+        ok &= case_ok
+        results.append({"case": path, "ok": case_ok, "checks": [c.to_json() for c in checks]})
+        lines.append(f"{'PASS' if case_ok else 'FAIL'} {path}")
+        if not checks:
+            lines.append("  no 'expected' entries to check")
+        for c in checks:
+            j = c.to_json()
+            lines.append(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}: expected {j['expected']}, got {j['got']}")
+    doc = {"ok": ok, "cases": results}
+    return Outcome(doc, "\n".join(lines), 0 if ok else 1)
