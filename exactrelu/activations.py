@@ -56,16 +56,21 @@ class PiecewiseLinear:
                     f"expected strictly increasing knots, got {self.knots[i - 1]} then {self.knots[i]}",
                     path=f"knots[{i}]",
                 )
-        if any(self.slopes[j] == self.slopes[j + 1] for j in range(len(self.knots))):
-            keep = [j for j in range(len(self.knots)) if self.slopes[j] != self.slopes[j + 1]]
-            first_value = self(self.knots[keep[0]]) if keep else self(Fraction(0))
-            slopes = [self.slopes[0]] + [self.slopes[j + 1] for j in keep]
-            object.__setattr__(self, "value", first_value)
-            object.__setattr__(self, "knots", tuple(self.knots[j] for j in keep))
-            object.__setattr__(self, "slopes", tuple(slopes))
         values = [self.value]
         for j in range(1, len(self.knots)):
             values.append(values[-1] + self.slopes[j] * (self.knots[j] - self.knots[j - 1]))
+        keep = [j for j in range(len(self.knots)) if self.slopes[j] != self.slopes[j + 1]]
+        if len(keep) < len(self.knots):
+            if keep:
+                value = values[keep[0]]
+            elif self.knots:  # no real knot left: the value at 0 of a linear function
+                value = values[0] - self.slopes[0] * self.knots[0]
+            else:
+                value = self.value
+            object.__setattr__(self, "value", value)
+            object.__setattr__(self, "knots", tuple(self.knots[j] for j in keep))
+            object.__setattr__(self, "slopes", (self.slopes[0],) + tuple(self.slopes[j + 1] for j in keep))
+            values = [values[j] for j in keep]
         object.__setattr__(self, "_knot_values", tuple(values))
 
     def __call__(self, t: Fraction) -> Fraction:

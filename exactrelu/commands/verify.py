@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..verify import verify_case
 from . import Outcome, load
@@ -12,14 +13,22 @@ HELP = "check every 'expected' entry of a case against exact computation (exit 0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("case", nargs="+", help="case file(s)")
+    p.add_argument("case", nargs="+", help="case files, or folders searched for *.json cases")
+
+
+def _expand(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        p = Path(path)
+        out.extend(sorted(str(q) for q in p.rglob("*.json")) if p.is_dir() else [path])
+    return out
 
 
 def run(args: argparse.Namespace) -> Outcome:
     results = []
     lines = []
     ok = True
-    for path in args.case:
+    for path in _expand(args.case):
         case = load(path)
         checks = verify_case(case)
         case_ok = all(c.ok for c in checks) and bool(checks)
