@@ -37,42 +37,107 @@ FRAMEWORKS = ("torch", "jax", "tensorflow")
 
 # How each framework differentiates each built-in activation at a knot. A rule is
 # "left" / "right" (that piece's slope), "inner" (the slope of the piece between the
-# two knots of hardtanh), or a fixed number.
+# two knots of hardtanh), or a fixed number. Each rule was read in the framework's own
+# source (FRAMEWORK_SOURCES gives repository, file, function and expression) and the
+# torch column is tested against torch itself (tests/test_torch_preset.py). The
+# framework's module is the one named in FRAMEWORK_OPS; another op for the same function
+# can differ at the kink (torch.clamp passes the gradient at the bound, F.hardtanh does not).
 _RULES: dict[str, dict[str, Any]] = {
     "torch": {
-        "relu": "left",  # threshold_backward: grad * (x > 0)
-        "leaky_relu": "left",  # leaky_relu_backward: x > 0 ? grad : grad * negative_slope
-        "prelu": "left",  # prelu backward: x > 0 ? grad : weight * grad
-        "hardtanh": Fraction(0),  # hardtanh_backward: grad where min < x < max, else 0
-        "abs": Fraction(0),  # abs backward: grad * sgn(x), sgn(0) = 0
-        "spline": "left",  # Σ a_k relu(x − τ_k) + b1 x + b2 with relu'(0) = 0
+        "relu": "left",  # threshold_backward(grad, result, 0): 0 where result <= 0
+        "leaky_relu": "left",  # leaky_relu_backward: self > 0 ? grad : grad * negative_slope
+        "prelu": "left",  # _prelu_kernel_backward: input > 0 ? grad : weight * grad
+        "hardtanh": Fraction(0),  # hardtanh_backward: (self <= min || self >= max) ? 0 : grad
+        "abs": Fraction(0),  # abs: grad * self.sgn(), sgn(0) = 0
+        "spline": "left",  # Σ a_k relu(x − τ_k) + b1 x + b2: relu'(0) = 0 at the knot's own term
     },
     "jax": {
         "relu": "left",  # jax.nn.relu custom_jvp: select(x > 0, g, 0)
-        "leaky_relu": "right",  # jnp.where(x >= 0, x, negative_slope * x)
-        "prelu": "right",  # flax PReLU: jnp.where(x >= 0, x, negative_slope * x)
-        "hardtanh": "inner",  # jax.nn.hard_tanh: where(x > 1, 1, where(x < -1, -1, x))
-        "abs": "right",  # lax.abs JVP: select(x >= 0, g, -g)
-        "spline": "left",
+        "leaky_relu": "right",  # jnp.where(x >= 0, x, negative_slope * x): the x branch at 0
+        "prelu": "right",  # flax.linen.PReLU: jnp.where(inputs >= 0, inputs, negative_slope * inputs)
+        "hardtanh": "inner",  # jax.nn.hard_tanh: where(x > 1, 1, where(x < -1, -1, x)): x branch at ±1
+        "abs": "right",  # lax _abs_jvp_rule: select(ge(x, 0), g, neg(g))
+        "spline": "left",  # Σ a_k jax.nn.relu(x − τ_k) + b1 x + b2
     },
     "tensorflow": {
-        "relu": "left",  # ReluGrad: gradients * (features > 0)
-        "leaky_relu": "left",  # LeakyReluGrad: features > 0 ? gradients : alpha * gradients
-        "prelu": Fraction(0),  # keras PReLU: relu(x) − alpha·relu(−x), relu'(0) = 0 in both
-        "hardtanh": "inner",  # tf.clip_by_value = maximum(minimum(x, hi), lo): ties pass the gradient
-        "abs": Fraction(0),  # AbsGrad: grad * sign(x), sign(0) = 0
-        "spline": "left",
+        "relu": "left",  # ReluGrad functor: gradients * (features > 0)
+        "leaky_relu": "left",  # LeakyReluGrad functor: (features > 0).select(gradients, gradients * alpha)
+        "prelu": Fraction(0),  # keras PReLU.call: relu(x) − alpha·relu(−x); both relu' are 0 at 0
+        "hardtanh": "inner",  # keras hard_tanh = tf.clip_by_value = maximum(minimum(x, hi), lo); ties -> x
+        "abs": Fraction(0),  # _AbsGrad: grad * sign(x), sign(0) = 0
+        "spline": "left",  # Σ a_k tf.nn.relu(x − τ_k) + b1 x + b2
     },
 }
 
-FRAMEWORK_SOURCES = {
-    "torch": "aten/src/ATen/native (threshold_backward, leaky_relu_backward, hardtanh_backward) and "
-    "tools/autograd/derivatives.yaml (abs: grad * self.sgn(); prelu)",
-    "jax": "jax/_src/nn/functions.py (relu custom_jvp, leaky_relu, hard_tanh) and "
-    "jax/_src/lax/lax.py (_abs_jvp_rule: select(x >= 0, g, -g)); flax.linen.PReLU",
-    "tensorflow": "tensorflow/python/ops/nn_grad.py (_ReluGrad, _LeakyReluGrad), math_grad.py "
-    "(_AbsGrad: grad * sign(x); _MaximumMinimumGrad: ties go to x), clip_ops.clip_by_value; "
-    "keras PReLU layer",
+# The op each framework's rule describes, per activation kind.
+FRAMEWORK_OPS: dict[str, dict[str, str]] = {
+    "torch": {
+        "relu": "torch.nn.ReLU / F.relu",
+        "leaky_relu": "torch.nn.LeakyReLU / F.leaky_relu",
+        "prelu": "torch.nn.PReLU / F.prelu",
+        "hardtanh": "torch.nn.Hardtanh / F.hardtanh",
+        "abs": "torch.abs",
+        "spline": "sum of a_k * F.relu(x - tau_k) plus b1 * x + b2",
+    },
+    "jax": {
+        "relu": "jax.nn.relu",
+        "leaky_relu": "jax.nn.leaky_relu",
+        "prelu": "flax.linen.PReLU",
+        "hardtanh": "jax.nn.hard_tanh",
+        "abs": "jnp.abs (lax.abs)",
+        "spline": "sum of a_k * jax.nn.relu(x - tau_k) plus b1 * x + b2",
+    },
+    "tensorflow": {
+        "relu": "tf.nn.relu",
+        "leaky_relu": "tf.nn.leaky_relu",
+        "prelu": "keras.layers.PReLU",
+        "hardtanh": "keras.ops.hard_tanh (tf.clip_by_value)",
+        "abs": "tf.abs",
+        "spline": "sum of a_k * tf.nn.relu(x - tau_k) plus b1 * x + b2",
+    },
+}
+
+# Where each rule was read: repository, file, function, and the expression at the kink.
+FRAMEWORK_SOURCES: dict[str, dict[str, str]] = {
+    "torch": {
+        "relu": "pytorch/pytorch tools/autograd/derivatives.yaml, relu: "
+        "'self: threshold_backward(grad, result, 0)' (zero where result <= threshold)",
+        "leaky_relu": "pytorch/pytorch aten/src/ATen/native/cpu/Activation.cpp, leaky_relu_backward_kernel: "
+        "'a > scalar_t(0) ? b : b * negval' (a = self, b = grad)",
+        "prelu": "pytorch/pytorch aten/src/ATen/native/Activation.cpp, _prelu_kernel_backward "
+        "(input > 0 ? grad : weight * grad; read from the kernel's behaviour, checked against torch 2.13 "
+        "in tests/test_torch_preset.py)",
+        "hardtanh": "pytorch/pytorch aten/src/ATen/native/cpu/Activation.cpp, hardtanh_backward_kernel: "
+        "'(self_val <= min_val || self_val >= max_val) ? scalar_t(0) : grad_val'",
+        "abs": "pytorch/pytorch tools/autograd/derivatives.yaml, abs: 'self: grad * self.sgn()'",
+        "spline": "as relu (derivatives.yaml threshold_backward), term by term",
+    },
+    "jax": {
+        "relu": "jax-ml/jax jax/_src/nn/functions.py, relu: "
+        "'relu.defjvps(lambda g, ans, x: lax.select(x > 0, g, lax.full_like(g, 0)))'",
+        "leaky_relu": "jax-ml/jax jax/_src/nn/functions.py, leaky_relu: 'jnp.where(x >= 0, x, negative_slope * x)'",
+        "prelu": "google/flax flax/linen/activation.py, PReLU.__call__: "
+        "'jnp.where(inputs >= 0, inputs, negative_slope * inputs)'",
+        "hardtanh": "jax-ml/jax jax/_src/nn/functions.py, hard_tanh: "
+        "'jnp.where(x > 1, 1, jnp.where(x < -1, -1, x))'",
+        "abs": "jax-ml/jax jax/_src/lax/lax.py, _abs_jvp_rule: 'select(ge(x, _zero(x)), g, neg(g))'",
+        "spline": "as relu (jax.nn.relu custom_jvp), term by term",
+    },
+    "tensorflow": {
+        "relu": "tensorflow/tensorflow tensorflow/core/kernels/relu_op_functor.h, ReluGrad: "
+        "'gradients * (features > static_cast<T>(0)).template cast<T>()'",
+        "leaky_relu": "tensorflow/tensorflow tensorflow/core/kernels/relu_op_functor.h, LeakyReluGrad: "
+        "'(features > static_cast<T>(0)).select(gradients, gradients * alpha)'",
+        "prelu": "keras-team/keras keras/src/layers/activations/prelu.py, PReLU.call: "
+        "'pos = activations.relu(inputs); neg = -self.alpha * activations.relu(-inputs)'",
+        "hardtanh": "keras-team/keras keras/src/backend/tensorflow/nn.py, hard_tanh: "
+        "'tf.clip_by_value(x, clip_value_min=-1.0, clip_value_max=1.0)'; tensorflow/tensorflow "
+        "tensorflow/python/ops/clip_ops.py, clip_by_value: 'math_ops.maximum(math_ops.minimum(values, "
+        "clip_value_max), clip_value_min)'; tensorflow/python/ops/math_grad.py, _MaximumGrad / _MinimumGrad: "
+        "'_MaximumMinimumGrad(op, grad, math_ops.greater_equal / less_equal)' (ties go to the first input)",
+        "abs": "tensorflow/tensorflow tensorflow/python/ops/math_grad.py, _AbsGrad: 'grad * math_ops.sign(x)'",
+        "spline": "as relu (ReluGrad), term by term",
+    },
 }
 
 

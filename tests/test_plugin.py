@@ -1,0 +1,55 @@
+"""The plugin's five-line example (docs/oracle.md) runs in a fresh project directory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "oracle.md"
+
+
+def five_line_example() -> str:
+    text = DOC.read_text(encoding="utf-8")
+    block = re.search(r"## Five lines in your own test suite.*?```python\n(.*?)```", text, re.S)
+    assert block, "docs/oracle.md lost its example"
+    return block.group(1)
+
+
+def test_example_is_five_lines():
+    lines = [line for line in five_line_example().splitlines() if line.strip()]
+    assert len(lines) == 5
+
+
+def test_example_runs_in_a_fresh_project(tmp_path):
+    pytest.importorskip("torch")
+    (tmp_path / "test_against_exactrelu.py").write_text(five_line_example(), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    passed = re.search(r"(\d+) passed", proc.stdout)
+    assert passed and int(passed.group(1)) >= 6, proc.stdout
+
+
+def test_marker_selects_groups_and_fixtures_exist(tmp_path):
+    (tmp_path / "test_groups.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.exactrelu_cases('seed003')\n"
+        "def test_one(exactrelu_case):\n"
+        "    assert exactrelu_case.network.input_dim == 1\n"
+        "def test_paths(exactrelu_case_paths, exactrelu_strategies):\n"
+        "    assert exactrelu_case_paths and hasattr(exactrelu_strategies, 'networks')\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = re.findall(r"test_one\[(.*?)\]", proc.stdout)
+    assert ids and all(i.startswith("seed003/") for i in ids)
