@@ -13,12 +13,24 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from typing import Sequence
 
 from . import __version__
 from .commands import ORDER, Outcome
 from .errors import InputError, LimitReached
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Keeps every command name on the same line as its help in ``exactrelu --help``."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action._get_subactions():
+                width = len(sub.metavar or sub.dest) + self._current_indent + 4
+                self._action_max_length = max(self._action_max_length, width)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,12 +43,16 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="exactrelu",
+        formatter_class=_Formatter,
         description="Exact analysis of small piecewise-linear (ReLU-family) networks: activation "
-        "regions, Lipschitz constants, derivatives at kinks, and certificates a checker re-verifies.",
+        "regions, Lipschitz constants, derivatives at kinks, and certificates a checker re-verifies. "
+        "CASE is a .json case, or an .onnx, .nnet or .pt network file. Start with: "
+        "exactrelu regions CASE; exactrelu lipschitz CASE --norm inf; exactrelu plot CASE -o regions.png.",
         epilog="Run 'exactrelu COMMAND --help' for a command's options. Exit status: 0 success, "
         "1 a check failed, 2 bad input, 3 a limit reached.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in ORDER:
         try:
@@ -46,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        p.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON document on stdout"
+        )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
@@ -96,7 +114,13 @@ def _fail(args: argparse.Namespace, message: str, status: int) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    raise SystemExit(main())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":
