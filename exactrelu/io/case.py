@@ -190,6 +190,7 @@ def write_json_atomic(doc: Any, path: str | os.PathLike[str]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(dumps_compact(doc) + "\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a written case is an ordinary file
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,149 @@
+"""Certified float bounds: numpy against torch (CPU, and CUDA when there is one).
+
+    python benchmarks/bounds.py mlp [--depth 10] [--width 1024] [--norms inf 1 2]
+    python benchmarks/bounds.py digits [--case cases/models/digits-cnn.json] [--train]
+
+``mlp``: a seeded random ReLU MLP (He-scaled Gaussian weights), ``depth`` affine layers,
+``width`` inputs and hidden neurons, 10 outputs; K_star, K1, K3, K4 for ℓ1/ℓ∞, K_star,
+K1 for ℓ2, each backend's seconds per bound and their ratio.
+``digits``: the digits CNN case (trained when ``--train`` or missing); seed 004's MNIST
+table for it: K_star, K1, K3, K4 in ℓ1 and ℓ∞, explicit against implicit, with the
+lower bound on L (search over the test images, re-checked exactly), as markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from exactrelu.backends import numpy as nb  # noqa: E402
+from exactrelu.backends import torch as tb  # noqa: E402
+from exactrelu.operators import Activation, Linear, OperatorNetwork  # noqa: E402
+
+
+def machine() -> str:
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads), {gpu}")
+
+
+def mlp(depth: int, width: int, outputs: int = 10, seed: int = 0) -> OperatorNetwork:
+    rng = np.random.default_rng(seed)
+    sizes = [width] * depth + [outputs]
+    layers = []
+    for i in range(depth):
+        w = rng.standard_normal((sizes[i + 1], sizes[i])) * math.sqrt(2 / sizes[i])
+        layers.append(Linear.create(w, 0.1 * rng.standard_normal(sizes[i + 1])))
+        if i < depth - 1:
+            layers.append(Activation.relu(sizes[i + 1]))
+    return OperatorNetwork.build((width,), layers, f"mlp-{depth}x{width}")
+
+
+def run_mlp(args: argparse.Namespace) -> None:
+    import torch
+
+    net = mlp(args.depth, args.width)
+    print(f"# {net.name}: {args.depth} affine layers, {sum(net.widths)} ReLUs; {machine()}")
+    backends = [("numpy", lambda n: nb.bounds(net, n, lower=False)),
+                ("torch-cpu", lambda n: tb.bounds(net, n, device="cpu", lower=False))]
+    if torch.cuda.is_available():
+        backends.append(("torch-cuda", lambda n: tb.bounds(net, n, device="cuda", lower=False)))
+    print("| norm | bound | value (certified upper) | " + " | ".join(f"{b} s" for b, _ in backends)
+          + " | numpy / torch-cpu |")
+    print("|---|---|---|" + "---|" * len(backends) + "---|")
+    for norm in args.norms:
+        results = {}
+        for name, fn in backends:
+            t = time.perf_counter()
+            results[name] = fn(norm)
+            results[name].diagnostics["seconds"]["wall"] = time.perf_counter() - t
+        keys = ["K_star", "K3", "K1", "K4"] if norm != "2" else ["K_star", "K1"]
+        for key in keys + ["total"]:
+            value = f"{results['numpy'][key].value:.6g}" if key != "total" else ""
+            secs = [r.diagnostics["seconds"].get(key, 0.0) for r in results.values()]
+            ratio = secs[0] / secs[1] if secs[1] > 0 else math.nan
+            print(f"| {norm} | {key} | {value} | " + " | ".join(f"{s:.3f}" for s in secs) + f" | {ratio:.2f} |")
+        agree = max(abs(results["numpy"][k].value / results["torch-cpu"][k].value - 1) for k in keys)
+        print(f"| {norm} | numpy vs torch | max relative difference {agree:.1e} |" + " |" * (len(backends) + 1))
+
+
+def run_digits(args: argparse.Namespace) -> None:
+    from exactrelu.estimate import lipschitz_lower
+    from exactrelu.io.case import read_case
+    from exactrelu.models import digits
+    from exactrelu.operators import from_torch
+
+    path = Path(args.case)
+    if args.train or not path.exists():
+        trained = digits.train(args.seed)
+        digits.save_case(trained, str(path))
+    case = read_case(path)
+    module = digits.module_from_case(case.network).double()
+    op = from_torch(module, digits.INPUT_SHAPE, "digits-cnn")
+    _, _, Xte, yte = digits.data(args.seed)
+    print(f"# digits-cnn ({case.network.source}); {machine()}")
+    rows = []
+    for mode in ("explicit", "implicit"):
+        cells, secs = [], 0.0
+        for norm in ("1", "inf"):
+            b = nb.bounds(op, norm, mode=mode, lower=False)
+            secs += b.diagnostics["seconds"]["total"]
+            cells += [b[k].value for k in ("K_star", "K1", "K3", "K4")]
+        rows.append((mode, cells, secs))
+    lows = {}
+    for norm in ("1", "inf"):
+        t = time.perf_counter()
+        low = lipschitz_lower(case.network, norm, samples=256, steps=args.steps, data=Xte.reshape(len(Xte), -1),
+                              box=[(0, 1)] * 64, seed=args.seed)
+        lows[norm] = (low, time.perf_counter() - t)
+    print("\n| approach | ℓ1 K_star | ℓ1 K1 | ℓ1 K3 | ℓ1 K4 | ℓ∞ K_star | ℓ∞ K1 | ℓ∞ K3 | ℓ∞ K4 | seconds (numpy) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for mode, cells, secs in rows:
+        print(f"| {mode} | " + " | ".join(f"{v:.4e}" for v in cells) + f" | {secs:.2f} |")
+    print("\n| norm | lower bound on L | guarantee | search evaluations | seconds | upper bound (min K) |")
+    print("|---|---|---|---|---|---|")
+    for norm, (low, secs) in lows.items():
+        upper = min(rows[0][1][4 * (norm == "inf"):4 * (norm == "inf") + 4])
+        print(f"| {'ℓ1' if norm == '1' else 'ℓ∞'} | {float(low.value.value):.6g} | {low.value.label} | "
+              f"{low.evaluations} | {secs:.1f} | {upper:.4e} |")
+    print(f"\ntest accuracy (float32 torch): {_accuracy(module, Xte, yte):.4f} on {len(Xte)} images")
+
+
+def _accuracy(module, X, y) -> float:
+    import torch
+
+    with torch.no_grad():
+        pred = module(torch.as_tensor(X, dtype=torch.float64)).argmax(1).numpy()
+    return float((pred == y).mean())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="what", required=True)
+    m = sub.add_parser("mlp")
+    m.add_argument("--depth", type=int, default=10)
+    m.add_argument("--width", type=int, default=1024)
+    m.add_argument("--norms", nargs="+", default=["inf", "1", "2"])
+    d = sub.add_parser("digits")
+    d.add_argument("--case", default=str(REPO / "cases" / "models" / "digits-cnn.json"))
+    d.add_argument("--train", action="store_true")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--steps", type=int, default=30)
+    args = p.parse_args()
+    run_mlp(args) if args.what == "mlp" else run_digits(args)
+
+
+if __name__ == "__main__":
+    main()

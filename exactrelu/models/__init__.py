@@ -1,0 +1,1 @@
+"""Small real models trained here, for the float paths and the documentation (needs torch)."""

@@ -1,0 +1,275 @@
+"""The float backends: certified bounds never below the exact ones, numpy and torch agree.
+
+Exact references: `exactrelu.bounds` (exact rationals / certified algebraic
+intervals) and, for K, a brute force over all 0/1 patterns in Fractions written here
+from the definition.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactrelu.backends import numpy as nb
+from exactrelu.backends import torch as tb
+from exactrelu.bounds import bounds as exact_bounds
+from exactrelu.errors import InputError
+from exactrelu.network import Network, activation, affine
+from exactrelu.operators import from_torch
+from exactrelu.strategies import networks
+
+# A certified float bound may exceed the exact value by rounding only: relative 1e-9 for
+# ℓ1/ℓ∞; for ℓ2 the Gram iteration stops at relative 1e-4 above its power-iteration
+# estimate, so 1e-3 is the stated factor.
+FACTOR = {"1": 1 + 1e-9, "inf": 1 + 1e-9, "2": 1 + 1e-3}
+
+
+def hat() -> Network:
+    return Network.from_layers(1, [affine([[1], [1], [1]], [0, "-1/2", -1]), activation("relu"),
+                                   affine([[2, -4, 2]])])
+
+
+def brute_k(net: Network, norm: str) -> Fraction | float:
+    """max over all 0/1 diagonals of ‖W_ℓ D_ℓ … W_0‖, from the definition (ℓ1/ℓ∞ exact)."""
+    ws = [[list(row) for row in a.weight] for a in net.chain.affines]
+    widths = [len(w) for w in ws[:-1]]
+    best: Fraction | float = 0
+    for bits in itertools.product((0, 1), repeat=sum(widths)):
+        M = ws[0]
+        pos = 0
+        for l, w in enumerate(widths):
+            d = bits[pos:pos + w]
+            pos += w
+            M = [[d[i] * v for v in M[i]] for i in range(w)]
+            W = ws[l + 1]
+            M = [[sum((W[r][k] * M[k][c] for k in range(w)), Fraction(0)) for c in range(len(M[0]))]
+                 for r in range(len(W))]
+        if norm == "inf":
+            val = max(sum((abs(v) for v in row), Fraction(0)) for row in M)
+        elif norm == "1":
+            val = max(sum((abs(M[r][c]) for r in range(len(M))), Fraction(0)) for c in range(len(M[0])))
+        else:
+            val = float(np.linalg.norm(np.array([[float(v) for v in row] for row in M]), 2))
+        best = max(best, val)
+    return best
+
+
+relu_like = networks(max_input_dim=3, max_width=3, max_hidden_layers=3, kinds=("relu", "leaky_relu"))
+
+
+@settings(max_examples=40)
+@given(relu_like, st.sampled_from(["1", "inf"]))
+def test_certified_bounds_at_least_exact_l1_linf(net, norm):
+    exact = exact_bounds(net, norm, max_nodes=5000)
+    got = nb.bounds(net, norm, lower=False)
+    for key in ("K_star", "K1", "K3", "K4"):
+        if key not in exact.values:
+            assert key in got.undefined
+            continue
+        e = exact.values[key].value
+        g = Fraction(got[key].value)
+        assert got[key].guarantee == "certified" and got[key].upper
+        assert g >= e, (key, g, e)
+        # within the stated factor, plus the absolute rounding of signed products, which is
+        # relative to the factors' norms (K_star), not to a cancelled result
+        slack = Fraction(1, 10**12) * exact.values["K_star"].value + Fraction(1, 10**290)
+        assert g <= e * Fraction(FACTOR[norm]) + slack, (key, float(g), float(e))
+    # seed 004's chain on the certified values (each within rounding of the exact one)
+    v = {k: got[k].value for k in ("K_star", "K1", "K3", "K4") if k in got}
+    if len(v) == 4:
+        slack = 1e-12 * float(exact.values["K_star"].value) + 1e-290  # rounding of cancelled products
+        assert v["K4"] <= min(v["K1"], v["K3"]) * FACTOR[norm] + slack
+        assert max(v["K1"], v["K3"]) <= v["K_star"] * FACTOR[norm] + slack
+
+
+@settings(max_examples=15)
+@given(networks(max_input_dim=2, max_width=2, max_hidden_layers=2, kinds=("relu",)))
+def test_certified_bounds_at_least_exact_l2(net):
+    exact = exact_bounds(net, "2", max_nodes=5000)
+    got = nb.bounds(net, "2", lower=False)
+    for key in ("K_star", "K1", "K3"):
+        hi = exact.values[key].interval[1] if exact.values[key].interval else exact.values[key].value
+        lo = exact.values[key].interval[0] if exact.values[key].interval else exact.values[key].value
+        g = Fraction(got[key].value)
+        assert g >= lo, (key, float(g), float(lo))
+        slack = Fraction(1, 10**12) * Fraction(exact.values["K_star"].value) + Fraction(1, 10**290)
+        assert g <= Fraction(hi) * Fraction(FACTOR["2"]) + slack
+
+
+@settings(max_examples=40)
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2, kinds=("relu",)),
+       st.sampled_from(["1", "inf", "2"]))
+def test_k_enclosure_contains_brute_force(net, norm):
+    got = nb.bounds(net, norm, lower=False)
+    lo, hi = got["K"].interval
+    k = brute_k(net, norm)
+    assert Fraction(lo) <= Fraction(k) * Fraction(1 + 1e-12) and Fraction(k) <= Fraction(hi) * Fraction(1 + 1e-12)
+    assert hi <= float(k) * FACTOR[norm] + 1e-12 * float(got["K_star"].value) + 1e-290
+
+
+def test_hat_by_hand():
+    # g = 2relu(x) − 4relu(x − 1/2) + 2relu(x − 1): L = 2, K = 4 (d = (1, 0, 1)), K3 = K_star = 8.
+    b = nb.bounds(hat(), "inf")
+    assert b["K_star"].value == pytest.approx(8, rel=1e-12) and b["K_star"].value >= 8
+    assert 8 <= b["K3"].value <= 8 * (1 + 1e-12)
+    lo, hi = b["K"].interval
+    assert lo <= 4 <= hi and hi - lo < 1e-12
+    assert b["L_lower"].value == 2 and b["L_lower"].guarantee == "exact"
+    assert b["L"].interval[0] == 2.0 and b["L"].interval[1] >= 4
+
+
+def test_hat_k1_by_hand():
+    # segments: ‖W1 W0‖∞ = |2 − 4 + 2| = 0, ‖W1‖∞‖W0‖∞ = 8·1: K1 = (0 + 8)/2 = 4
+    b = nb.bounds(hat(), "inf", lower=False)
+    assert 4 <= b["K1"].value <= 4 * (1 + 1e-12)
+
+
+def test_inexact_rationals_are_inside_the_bound():
+    third = Fraction(1, 3)
+    net = Network.from_layers(2, [affine([[third, -third], [Fraction(1, 7), Fraction(2, 3)]], [third, 0]),
+                                  activation("relu"), affine([[Fraction(1, 10), Fraction(-5, 3)]])])
+    for norm in ("1", "inf"):
+        exact = exact_bounds(net, norm)
+        got = nb.bounds(net, norm, lower=False)
+        for key in ("K_star", "K1", "K3", "K4"):
+            assert Fraction(got[key].value) >= exact.values[key].value
+
+
+def test_undefined_outside_the_slope_conditions():
+    net = Network.from_layers(1, [affine([[1], [2]]), activation("abs"), affine([[1, 1]])])
+    b = nb.bounds(net, "inf", lower=False)
+    assert "K3" in b and "K_star" in b
+    assert set(b.undefined) >= {"K", "K1", "K4"}
+    steep = Network.from_layers(1, [affine([[1]]), activation("leaky_relu", alpha=2), affine([[1]])])
+    assert set(nb.bounds(steep, "1", lower=False).undefined) >= {"K_star", "K3"}
+
+
+def random_mlp(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    m = torch.nn.Sequential(*layers)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.as_tensor(rng.standard_normal(tuple(p.shape)) / math.sqrt(max(p.shape[-1], 1))))
+    return m
+
+
+def small_cnn():
+    torch.manual_seed(3)
+    m = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, stride=2, padding=1), torch.nn.ReLU(),
+                            torch.nn.Conv2d(3, 4, 2), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                            torch.nn.Flatten(), torch.nn.Linear(16, 3)).eval()
+    with torch.no_grad():
+        m[3].running_mean.uniform_(-1, 1)
+        m[3].running_var.uniform_(0.5, 2)
+    return from_torch(m, (1, 6, 6))
+
+
+@pytest.mark.parametrize("norm", ["1", "inf", "2"])
+def test_numpy_and_torch_agree(norm):
+    for net in (from_torch(random_mlp([12, 16, 16, 16, 4]), (12,)), small_cnn()):
+        a = nb.bounds(net, norm, samples=32)
+        b = tb.bounds(net, norm, device="cpu", samples=32)
+        assert b.diagnostics["device"] == "cpu" and b.diagnostics["backend"] == "torch"
+        for key in a.values:
+            if key.startswith("K") or key == "L_upper":
+                assert b[key].value == pytest.approx(a[key].value, rel=1e-10), key
+
+
+def test_implicit_against_explicit():
+    # blocks: conv | conv, batch-norm | flatten, linear. A diagonal scale does not cancel, so
+    # |B| = Π|op| and K3 agrees; K_star implicit is the product of the operators' norms, ≥ ‖B‖.
+    net = small_cnn()
+    for norm in ("1", "inf"):
+        ex = nb.bounds(net, norm, lower=False)
+        im = nb.bounds(net, norm, lower=False, mode="implicit")
+        assert im["K3"].value == pytest.approx(ex["K3"].value, rel=1e-12)
+        assert im["K_star"].value >= ex["K_star"].value * (1 - 1e-12)
+        assert im["K1"].value == ex["K1"].value
+
+
+def test_devices():
+    with pytest.raises(InputError):
+        nb.bounds(hat(), "inf", device="cuda")
+    with pytest.raises(InputError):
+        tb.bounds(hat(), "inf", device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA"):
+            tb.bounds(hat(), "inf", device="cuda")
+        assert tb.resolve_device(None) == "cpu"
+    with pytest.raises(InputError):
+        nb.bounds(hat(), "3")
+
+
+def test_delegation_from_exactrelu_bounds():
+    b = exact_bounds(hat(), "inf", backend="numpy")
+    assert b["K3"].guarantee == "certified" and b.to_json()["K3_guarantee"] == "certified upper bound"
+    assert b.to_json()["K2"] is None
+
+
+def test_spectral_up_is_an_upper_bound():
+    rng = np.random.default_rng(5)
+    for shape in [(1, 1), (3, 7), (20, 20), (40, 9)]:
+        A = rng.standard_normal(shape)
+        s = np.linalg.svd(A, compute_uv=False)[0]
+        b = nb.spectral_up(nb.NUMPY, A, rtol=0)
+        assert s <= b <= s * (1 + 1e-9)
+        assert nb.spectral_up(nb.NUMPY, A, r=0.5) >= s + 0.5 * (1 - 1e-12)
+    assert nb.spectral_up(nb.NUMPY, np.zeros((3, 3))) == 0.0
+
+
+def test_round_up_and_gamma():
+    for q in (Fraction(1, 3), Fraction(-2, 7), Fraction(10**30, 3), Fraction(0)):
+        assert Fraction(nb.round_up(q)) >= q and Fraction(nb.round_down(q)) <= q
+        assert nb.round_up(q) == q or math.nextafter(nb.round_up(q), -math.inf) < q
+    assert nb.gamma(10) > 10 * Fraction(1, 2**53)
+
+
+def test_lower_bound_inside_the_domain_box():
+    from exactrelu.domain import Domain
+
+    # on [0, 1/2] only the slope-2 piece of the hat exists: L = 2 there; outside, slopes 0
+    b = nb.bounds(hat(), "inf", domain=Domain.from_box([[0, "1/2"]]))
+    assert 0 <= b.witness[0] <= 0.5 and b["L_lower"].value == 2
+    poly = Domain.from_halfspaces([[1]], [0], 1)
+    assert "L_lower" not in nb.bounds(hat(), "inf", domain=poly)
+
+
+def test_k_by_branch_and_bound_beyond_enumeration():
+    # 14 neurons: past the enumeration limit (2^12), inside the branch and bound's width limit
+    rng = np.random.default_rng(7)
+    ws = [rng.integers(-3, 4, (7, 2)), rng.integers(-3, 4, (7, 7)), rng.integers(-3, 4, (2, 7))]
+    net = Network.from_layers(2, [affine(ws[0].tolist()), activation("relu"), affine(ws[1].tolist()),
+                                  activation("relu"), affine(ws[2].tolist())])
+    best = {"1": 0, "inf": 0}
+    for bits in itertools.product((0, 1), repeat=14):
+        J = ws[2] @ np.diag(bits[7:]) @ ws[1] @ np.diag(bits[:7]) @ ws[0]  # integers: exact
+        best["inf"] = max(best["inf"], int(np.abs(J).sum(axis=1).max()))
+        best["1"] = max(best["1"], int(np.abs(J).sum(axis=0).max()))
+    for norm in ("1", "inf"):
+        lo, hi = nb.bounds(net, norm, lower=False)["K"].interval
+        assert lo == hi == best[norm]
+
+
+def test_implicit_l2_k_star_is_the_hoelder_bound():
+    net = small_cnn()
+    ex = nb.bounds(net, "2", lower=False)
+    im = nb.bounds(net, "2", lower=False, mode="implicit")
+    assert im["K_star"].value >= ex["K_star"].value * (1 - 1e-9)
+    by_hand = 1.0
+    for block in net.blocks:
+        for op in block:
+            M = op.matrix()
+            by_hand *= math.sqrt(np.abs(M).sum(axis=0).max() * np.abs(M).sum(axis=1).max())
+    assert im["K_star"].value == pytest.approx(by_hand, rel=1e-12)
