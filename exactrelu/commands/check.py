@@ -1,0 +1,41 @@
+"""``exactrelu check CERT``: re-verify a certificate in exact arithmetic, no LP solver;
+exit 0 when every claim holds, 1 otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..check import check_certificate
+from ..errors import InputError
+from . import Outcome
+
+NAME = "check"
+HELP = "re-verify a certificate written by 'exactrelu certify' (exit 0 accepted, 1 rejected)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("certificate", help="certificate file (JSON)")
+
+
+def run(args: argparse.Namespace) -> Outcome:
+    path = Path(args.certificate)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"cannot read the file: {e.strerror or e}", file=str(path)) from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"expected JSON: {e.msg} at line {e.lineno}", file=str(path)) from None
+    try:
+        v = check_certificate(doc)
+    except InputError as e:
+        raise e.at(file=str(path)) from None
+    out = {"ok": v.ok, "problems": list(v.problems), "counts": v.counts, "lipschitz": v.lipschitz, "claims_checked": v.claims_checked}
+    if v.ok:
+        text = f"ACCEPTED {path}: {v.claims_checked} claims verified; " + ", ".join(f"{k} {c}" for k, c in v.counts.items())
+        if v.lipschitz:
+            text += "; " + ", ".join(f"L_{k} = {val}" for k, val in v.lipschitz.items())
+    else:
+        text = f"REJECTED {path}:\n" + "\n".join(f"  {p}" for p in v.problems)
+    return Outcome(out, text, 0 if v.ok else 1)

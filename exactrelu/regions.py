@@ -1,0 +1,997 @@
+"""Exact enumeration of activation regions by traversing the facet graph.
+
+`enumerate_regions(net, domain)` starts from the region of a point and crosses every
+facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
+
+* A region is identified by its activation pattern (one state per hidden neuron, as
+  `PiecewiseLinear.state`: ``2i`` inside piece i; ``2j+1`` exactly at knot j, which only
+  happens for a neuron whose pre-activation is constant on the region). Given the
+  pattern, every pre-activation is affine, ``z = G x + h``, and the region is
+  ``{x : knot_{j-1} < z_i < knot_j for every non-constant neuron} ∩ domain``.
+* Facets are decided exactly: rays shot from the region's interior point find facets
+  with a rational witness and no LP (the first hyperplane a ray meets, alone, is a
+  facet); every other row gets a small exact LP over the facets known so far
+  (Clarkson), whose duals prove it redundant or whose optimum aims a ray at a facet not
+  yet found (`exactrelu.polyhedra`; no float decides anything).
+* Crossing a facet needs no LP: from a rational point p in the facet's relative
+  interior and its outward normal u, one forward pass on (value, directional
+  derivative) gives the pattern across, for all neurons that switch at p at once; a
+  certified interior point of the neighbour is ``p + ε u``.
+
+A facet of a region is shared with exactly one region on its other side: a neuron at
+its knot somewhere in the facet's relative interior is, by continuity, either at its
+knot on the whole facet hyperplane or constant there, so the pattern across does not
+depend on where in the facet one crosses. Hence the facet graph is connected and the
+traversal is complete.
+
+>>> from exactrelu.network import Network, affine, activation
+>>> net = Network.from_layers(1, [affine([[1], [-1]]), activation("relu"), affine([[1, 1]])])
+>>> g = enumerate_regions(net)          # |x| = relu(x) + relu(-x): two regions, one kink
+>>> g.activation_regions, g.linear_pieces, g.bounded_regions
+(2, 2, 0)
+>>> [r.jacobian for r in g.regions]
+[((Fraction(1, 1),),), ((Fraction(-1, 1),),)]
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+from typing import Any, Callable, Sequence
+
+import networkx as nx
+from flint import fmpq, fmpq_mat
+
+from .domain import Domain
+from .errors import InputError, LimitReached
+from .network import Network
+from .numbers import to_fraction
+from .polyhedra import LPStats, boundedness, facet_point, feasible_point, interior_point, lp_max
+
+Pattern = tuple[tuple[int, ...], ...]
+Vector = tuple[Fraction, ...]
+Matrix = tuple[tuple[Fraction, ...], ...]
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A facet of a region: the rows of its H-representation that define it (one
+    half-space, possibly several coincident rows), a rational point in its relative
+    interior, and the region across (None when it lies on the domain's boundary)."""
+
+    rows: tuple[int, ...]
+    point: Vector
+    neighbor: int | None
+
+
+@dataclass(frozen=True)
+class NonFacet:
+    """Rows (one half-space) that define no facet, with the proof: multipliers ``mu``
+    on other rows of the region, as sparse ``(row, value)`` pairs, and ``lam`` for the
+    first of these rows, such that ``sum mu_j a_j + lam a_i = 0``,
+    ``sum mu_j b_j + lam b_i <= 0``, ``mu >= 0``, ``mu != 0``."""
+
+    rows: tuple[int, ...]
+    multipliers: tuple[tuple[int, Fraction], ...]
+    row_multiplier: Fraction
+
+
+@dataclass(frozen=True)
+class Region:
+    """One activation region, exactly.
+
+    ``pattern``: a state per neuron per hidden layer. ``A``, ``b``: the H-representation
+    ``{x : A x <= b}`` (its closure); ``labels[k]`` says where row k comes from:
+    ``(layer, neuron, knot, +1)`` for ``z <= knot``, ``(layer, neuron, knot, -1)`` for
+    ``z >= knot``, or ``("domain", row)``. ``jacobian``, ``offset``: f(x) = J x + c on
+    the region. ``witness``: a rational interior point. ``facets`` and ``nonfacets``
+    account for every row.
+    """
+
+    pattern: Pattern
+    A: Matrix
+    b: Vector
+    labels: tuple[tuple[Any, ...], ...]
+    jacobian: Matrix
+    offset: Vector
+    witness: Vector
+    bounded: bool
+    facets: tuple[Facet, ...] = ()
+    nonfacets: tuple[NonFacet, ...] = ()
+
+    def affine_map(self) -> tuple[Matrix, Vector]:
+        return self.jacobian, self.offset
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A facet across which the affine map changes: part of the non-differentiability set."""
+
+    regions: tuple[int, int]
+    point: Vector
+    neurons: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class RegionGraph:
+    """The regions of a network on a domain and the facets they share.
+
+    ``graph``: networkx graph on region indices; each edge has ``point`` (a facet
+    witness) and ``neurons`` (the (layer, neuron) pairs whose state differs).
+    ``complete`` is False when a limit stopped the traversal.
+    """
+
+    network: Network
+    domain: Domain
+    regions: tuple[Region, ...]
+    graph: nx.Graph = field(compare=False)
+    complete: bool = True
+    stats: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def activation_regions(self) -> int:
+        return len(self.regions)
+
+    @cached_property
+    def piece_labels(self) -> tuple[int, ...]:
+        """For each region, the index of its linear piece (SPEC §3: a maximal connected
+        union of closures of regions with one affine map; closures touching anywhere,
+        not only along a facet, connect)."""
+        parent = list(range(len(self.regions)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i, j in self.graph.edges:
+            if self.regions[i].affine_map() == self.regions[j].affine_map():
+                parent[find(i)] = find(j)
+        by_map: dict[Any, list[int]] = {}
+        for i, r in enumerate(self.regions):
+            by_map.setdefault(r.affine_map(), []).append(i)
+        for members in by_map.values():
+            for a in range(len(members)):
+                for c in range(a + 1, len(members)):
+                    i, j = members[a], members[c]
+                    if find(i) != find(j) and _closures_meet(self.regions[i], self.regions[j]):
+                        parent[find(i)] = find(j)
+        roots: dict[int, int] = {}
+        return tuple(roots.setdefault(find(i), len(roots)) for i in range(len(self.regions)))
+
+    @property
+    def linear_pieces(self) -> int:
+        return len(set(self.piece_labels))
+
+    @property
+    def bounded_regions(self) -> int:
+        """The number of bounded regions (meaningful on R^n)."""
+        return sum(1 for r in self.regions if r.bounded)
+
+    @cached_property
+    def kinks(self) -> tuple[Kink, ...]:
+        """The facets whose two sides have different affine maps, with witnesses: the
+        non-differentiability set is the closure of their union."""
+        out = []
+        for i, j, data in self.graph.edges(data=True):
+            if self.regions[i].affine_map() != self.regions[j].affine_map():
+                out.append(Kink((min(i, j), max(i, j)), data["point"], data["neurons"]))
+        return tuple(out)
+
+    def volume(self, i: int) -> Fraction | None:
+        """The exact volume of region i (None when it is unbounded)."""
+        r = self.regions[i]
+        if not r.bounded:
+            return None
+        from .volume import polytope_volume
+
+        rows = [f.rows[0] for f in r.facets]
+        return polytope_volume([r.A[k] for k in rows], [r.b[k] for k in rows])
+
+    @cached_property
+    def volumes(self) -> tuple[Fraction | None, ...]:
+        return tuple(self.volume(i) for i in range(len(self.regions)))
+
+    def region_of(self, x: Sequence[Any]) -> int | None:
+        """The index of the region whose closure contains x (the first found)."""
+        xs = [Fraction(v) for v in x]
+        for i, r in enumerate(self.regions):
+            if all(sum((a * v for a, v in zip(row, xs)), Fraction(0)) <= bi for row, bi in zip(r.A, r.b)):
+                return i
+        return None
+
+
+def _closures_meet(r1: Region, r2: Region) -> bool:
+    A = list(r1.A) + list(r2.A)
+    b = list(r1.b) + list(r2.b)
+    if not A:
+        return True
+    return feasible_point(A, b).feasible
+
+
+# -- the forward pass that gives a region ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Act:
+    """A PL activation with its knots and per-piece affine maps as ``fmpq``."""
+
+    knots: tuple[fmpq, ...]
+    slopes: tuple[fmpq, ...]
+    inter: tuple[fmpq, ...]
+
+    @classmethod
+    def of(cls, fn: Any) -> "_Act":
+        pairs = [fn.piece_affine(k) for k in range(fn.num_pieces)]
+        return cls(tuple(_q(t) for t in fn.knots), tuple(_q(s) for s, _ in pairs), tuple(_q(t) for _, t in pairs))
+
+    def state(self, z: fmpq) -> int:
+        j = bisect.bisect_left(self.knots, z)
+        return 2 * j + 1 if j < len(self.knots) and self.knots[j] == z else 2 * j
+
+    def value(self, z: fmpq, st: int) -> fmpq:
+        piece = st // 2
+        return self.slopes[piece] * z + self.inter[piece]
+
+
+def _tables(net: Network) -> tuple[tuple[_Act, ...], ...]:
+    return tuple(tuple(_Act.of(fn) for fn in fns) for fns in net.chain.acts)
+
+
+@dataclass
+class _Built:
+    pattern: Pattern
+    A: list[list[fmpq]]
+    b: list[fmpq]
+    labels: list[tuple[Any, ...]]
+    J: fmpq_mat
+    c: fmpq_mat
+    witness: list[fmpq]
+
+
+def _build(
+    net: Network,
+    acts: tuple[tuple[_Act, ...], ...],
+    dom_A: list[list[fmpq]],
+    dom_b: list[fmpq],
+    dom_idx: list[int],
+    p: list[fmpq],
+    u: list[fmpq],
+) -> _Built | None:
+    """The region entered from p in direction u (None when u is tangent to a neuron's
+    knot set at p, so that the direction does not decide)."""
+    chain = net.chain
+    n = net.input_dim
+    x = fmpq_mat(n, 1, p)
+    um = fmpq_mat(n, 1, u)
+    J = fmpq_mat(n, n, [fmpq(1) if i == j else fmpq(0) for i in range(n) for j in range(n)])
+    c = fmpq_mat(n, 1, [fmpq(0)] * n)
+    v = x
+    pattern = []
+    A: list[list[fmpq]] = []
+    b: list[fmpq] = []
+    labels: list[tuple[Any, ...]] = []
+    for l, fns in enumerate(chain.acts):
+        W, bias = chain.affines[l].W, chain.affines[l].b
+        G = W * J
+        h = W * c + bias
+        z = W * v + bias
+        dz = G * um
+        w = len(fns)
+        states = []
+        slopes = []
+        inter = []
+        vals = []
+        for i in range(w):
+            fn = acts[l][i]
+            zi = z[i, 0]
+            grow = [G[i, k] for k in range(n)]
+            constant = all(e == 0 for e in grow)
+            st = fn.state(zi)
+            if st % 2 == 1 and not constant:
+                d = dz[i, 0]
+                if d == 0:
+                    return None
+                st = st + 1 if d > 0 else st - 1
+            states.append(st)
+            if st % 2 == 1:  # constant at a knot: output is the constant fn(knot)
+                slopes.append(fmpq(0))
+                inter.append(fn.value(zi, st))
+                vals.append(inter[-1])
+                continue
+            piece = st // 2
+            slopes.append(fn.slopes[piece])
+            inter.append(fn.inter[piece])
+            vals.append(slopes[-1] * zi + inter[-1])
+            if constant:
+                continue
+            hi = h[i, 0]
+            if piece > 0:
+                A.append([-e for e in grow])
+                b.append(hi - fn.knots[piece - 1])
+                labels.append((l, i, piece - 1, -1))
+            if piece < len(fn.knots):
+                A.append(grow)
+                b.append(fn.knots[piece] - hi)
+                labels.append((l, i, piece, 1))
+        pattern.append(tuple(states))
+        D = fmpq_mat(w, w, [slopes[i] if i == j else fmpq(0) for i in range(w) for j in range(w)])
+        J = D * G
+        c = D * h + fmpq_mat(w, 1, inter)
+        v = fmpq_mat(w, 1, vals)
+    W, bias = chain.affines[-1].W, chain.affines[-1].b
+    J = W * J
+    c = W * c + bias
+    for k, row, bk in zip(dom_idx, dom_A, dom_b):
+        A.append(row)
+        b.append(bk)
+        labels.append(("domain", k))
+    # certified interior point p + eps u
+    eps = None
+    for row, bk in zip(A, b):
+        slack = bk - _dot(row, p)
+        rate = _dot(row, u)
+        if slack < 0 or (slack == 0 and rate >= 0):
+            raise AssertionError("crossing point is not on the region's closure")
+        if rate > 0:
+            t = slack / rate
+            if eps is None or t < eps:
+                eps = t
+    eps = fmpq(1) if eps is None else eps / 2
+    witness = [pi + eps * ui for pi, ui in zip(p, u)]
+    return _Built(tuple(pattern), A, b, labels, J, c, witness)
+
+
+def _pattern_across(net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fmpq], u: list[fmpq]) -> Pattern | None:
+    """The pattern just across p in direction u, from values and directional
+    derivatives only (no Jacobian unless a neuron sits at a knot with zero derivative,
+    where constancy decides). None when u does not decide a neuron."""
+    chain = net.chain
+    n = net.input_dim
+    v = fmpq_mat(n, 1, p)
+    dv = fmpq_mat(n, 1, u)
+    slopes_so_far: list[list[fmpq]] = []
+    pattern = []
+    for l in range(len(acts)):
+        W, bias = chain.affines[l].W, chain.affines[l].b
+        z = W * v + bias
+        dz = W * dv
+        w = len(acts[l])
+        states, vals, dvals, slopes = [], [], [], []
+        for i, fn in enumerate(acts[l]):
+            zi = z[i, 0]
+            st = fn.state(zi)
+            d = dz[i, 0]
+            value = fn.value(zi, st)
+            if st % 2 == 1:
+                if d != 0:
+                    st = st + 1 if d > 0 else st - 1
+                elif not _constant(net, slopes_so_far, l, i):
+                    return None
+            states.append(st)
+            s = fmpq(0) if st % 2 == 1 else fn.slopes[st // 2]
+            vals.append(value)
+            dvals.append(s * d)
+            slopes.append(s)
+        pattern.append(tuple(states))
+        slopes_so_far.append(slopes)
+        v = fmpq_mat(w, 1, vals)
+        dv = fmpq_mat(w, 1, dvals)
+    return tuple(pattern)
+
+
+def _q(x: Fraction) -> fmpq:
+    return fmpq(x.numerator, x.denominator)
+
+
+def _constant(net: Network, slopes: list[list[fmpq]], l: int, i: int) -> bool:
+    """Whether neuron i of hidden layer l has zero gradient given the earlier slopes."""
+    chain = net.chain
+    n = net.input_dim
+    J = fmpq_mat(n, n, [fmpq(1) if a == b else fmpq(0) for a in range(n) for b in range(n)])
+    for k in range(l):
+        G = chain.affines[k].W * J
+        w = G.nrows()
+        J = fmpq_mat(w, n, [slopes[k][r] * G[r, c] for r in range(w) for c in range(n)])
+    G = chain.affines[l].W * J
+    return all(G[i, c] == 0 for c in range(n))
+
+
+def _dot(a: Sequence[fmpq], x: Sequence[fmpq]) -> fmpq:
+    s = fmpq(0)
+    for u, v in zip(a, x):
+        if u != 0:
+            s += u * v
+    return s
+
+
+def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
+    for v in a:
+        if v != 0:
+            s = abs(v)
+            return tuple(e / s for e in a) + (beta / s,)
+    raise AssertionError("zero row")
+
+
+def _frac_vec(v: Sequence[fmpq]) -> Vector:
+    return tuple(to_fraction(e) for e in v)
+
+
+def _frac_mat(m: fmpq_mat) -> Matrix:
+    return tuple(tuple(to_fraction(e) for e in row) for row in m.table())
+
+
+# -- traversal -------------------------------------------------------------------------------
+
+
+def _domain_rows(domain: Domain) -> tuple[list[list[fmpq]], list[fmpq], list[int]]:
+    """The domain's nonzero rows, and their indices in ``domain.A``."""
+    A, b, idx = [], [], []
+    for k, (row, bk) in enumerate(zip(domain.A, domain.b)):
+        if all(v == 0 for v in row):
+            if bk < 0:
+                raise InputError("the domain is empty (a row 0 <= b with b < 0)", path=f"domain.b[{k}]")
+            continue
+        A.append([fmpq(v.numerator, v.denominator) for v in row])
+        b.append(fmpq(bk.numerator, bk.denominator))
+        idx.append(k)
+    return A, b, idx
+
+
+def _directions(n: int, seed: int = 0) -> Any:
+    """Directions to leave the start point along (one fixed, then seeded random
+    rationals: deterministic); the first that decides every neuron at a knot is used."""
+    rng = random.Random(seed)
+    yield [fmpq(1, k + 2) + fmpq(1, 7 * (k + 1) ** 2 + 3) for k in range(n)]
+    while True:
+        yield [fmpq(rng.randint(-97, 97), rng.randint(1, 89)) for _ in range(n)]
+
+
+def enumerate_regions(
+    net: Network,
+    domain: Domain | None = None,
+    *,
+    start: Sequence[Any] | None = None,
+    max_regions: int | None = None,
+    time_limit: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RegionGraph:
+    """Every activation region of ``net`` on ``domain`` (default R^n), exactly.
+
+    ``start``: a point of the domain to start from (default: an interior point of the
+    domain). ``max_regions`` / ``time_limit`` (seconds) raise `LimitReached` with the
+    partial `RegionGraph` (``complete=False``) as ``partial``. ``progress(found,
+    queued)`` is called after each region.
+
+    >>> from exactrelu.network import Network, affine, activation
+    >>> net = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, 1]], [0, 0, -1]),
+    ...                               activation("relu"), affine([[1, 1, 1]])])
+    >>> enumerate_regions(net).activation_regions     # 3 lines in general position: 7
+    7
+    """
+    n = net.input_dim
+    domain = domain if domain is not None else Domain.whole(n)
+    if domain.dim != n:
+        raise InputError(f"expected a domain of dimension {n}, got {domain.dim}", path="domain")
+    t0 = time.perf_counter()
+    stats = LPStats(deadline=None if time_limit is None else t0 + time_limit)
+    dom_A, dom_b, dom_idx = _domain_rows(domain)
+    acts = _tables(net)
+    if start is None:
+        if dom_A:
+            res = interior_point(dom_A, dom_b, dim=n, stats=stats)
+            if not res.nonempty:
+                raise InputError("the domain has an empty interior", path="domain")
+            p0 = [fmpq(v.numerator, v.denominator) for v in res.point]
+        else:
+            p0 = [fmpq(0)] * n
+    else:
+        if len(start) != n:
+            raise InputError(f"expected a start point of dimension {n}", path="start")
+        p0 = [fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in start]
+        if not all(_dot(a, p0) < bk for a, bk in zip(dom_A, dom_b)):
+            raise InputError("the start point is not in the interior of the domain", path="start")
+    built = None
+    for tries, u in enumerate(_directions(n)):
+        built = _build(net, acts, dom_A, dom_b, dom_idx, p0, u)
+        if built is not None:
+            break
+        if tries > 50:
+            raise AssertionError("no generic direction found")
+    assert built is not None
+    index: dict[Pattern, int] = {}
+    regions: list[Region] = []
+    edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
+    facet_cheap = 0
+    try:
+        domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=n, stats=stats).bounded
+
+        index[built.pattern] = 0
+        pending: list[_Built] = [built]
+        entry: dict[int, tuple[tuple[fmpq, ...], list[fmpq], int]] = {}
+        queue = deque([0])
+        while queue:
+            i = queue.popleft()
+            if max_regions is not None and len(regions) >= max_regions:
+                raise _limit(net, domain, regions, edges, stats, t0, facet_cheap, f"stopped after {len(regions)} regions (--max-regions)")
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                raise _limit(net, domain, regions, edges, stats, t0, facet_cheap, f"stopped after {time_limit} s (--time-limit)")
+            R = pending[i]
+            groups = _groups(R.A, R.b)
+            keys = [_key(R.A[g[0]], R.b[g[0]]) for g in groups]
+            facets: list[Facet] = []
+            nonfacets: list[NonFacet] = []
+            rep_A = [R.A[g[0]] for g in groups]
+            rep_b = [R.b[g[0]] for g in groups]
+            ent = entry.get(i)
+            known: dict[int, list[fmpq]] = {}
+            if ent is not None:
+                for gi, k in enumerate(keys):
+                    if k == ent[0]:
+                        known[gi] = ent[1]
+            verdicts, cheap = _classify(rep_A, rep_b, keys, R.witness, known, stats)
+            facet_cheap += cheap
+            for gi, g in enumerate(groups):
+                rows_g = tuple(g)
+                known_neighbor = ent[2] if ent is not None and keys[gi] == ent[0] else None
+                kind, data = verdicts[gi]
+                if kind == "nonfacet":
+                    mu, lam = data
+                    nonfacets.append(NonFacet(rows_g, _expand(mu, groups), lam))
+                    continue
+                point = data
+                on_boundary = any(R.labels[k][0] == "domain" for k in g)
+                if on_boundary:
+                    facets.append(Facet(rows_g, _frac_vec(point), None))
+                    continue
+                if known_neighbor is not None:
+                    j = known_neighbor
+                else:
+                    across = _pattern_across(net, acts, point, list(rep_A[gi]))
+                    if across is None:
+                        raise AssertionError("crossing a facet along its normal did not decide a neuron")
+                    j = index.get(across)
+                    if j is None:
+                        nb = _build(net, acts, dom_A, dom_b, dom_idx, point, list(rep_A[gi]))
+                        if nb is None or nb.pattern != across:
+                            raise AssertionError("the two forward passes disagree across a facet")
+                        j = len(pending)
+                        index[nb.pattern] = j
+                        pending.append(nb)
+                        queue.append(j)
+                        entry[j] = (tuple(-e for e in keys[gi]), point, i)
+                facets.append(Facet(rows_g, _frac_vec(point), j))
+                e = (min(i, j), max(i, j))
+                if e not in edges:
+                    flips = tuple(
+                        (l, k)
+                        for l, (s1, s2) in enumerate(zip(R.pattern, pending[j].pattern))
+                        for k, (a, b) in enumerate(zip(s1, s2))
+                        if a != b
+                    )
+                    edges[e] = (_frac_vec(point), flips)
+            if domain_bounded:
+                bounded = True
+            else:
+                frows = [R.A[f.rows[0]] for f in facets]
+                bounded = bool(frows) and boundedness(frows, [R.b[f.rows[0]] for f in facets], dim=n, stats=stats).bounded
+            regions.append(_region(R, bounded, facets, nonfacets))
+            if progress is not None:
+                progress(len(regions), len(queue))
+    except LimitReached as e:
+        if e.partial is not None:
+            raise
+        raise _limit(net, domain, regions, edges, stats, t0, facet_cheap, f"stopped after {time_limit} s (--time-limit)") from None
+    stats_doc = _stats(stats, t0, len(regions), facet_cheap)
+    return RegionGraph(net, domain, tuple(regions), _graph(len(regions), edges), True, stats_doc)
+
+
+def _stats(stats: LPStats, t0: float, count: int, cheap: int = 0) -> dict[str, Any]:
+    return {
+        "lps": stats.lps,
+        "float_lps": stats.float_lps,
+        "exact_lps": stats.exact_lps,
+        "pivots": stats.pivots,
+        "facets_without_lp": cheap,
+        "seconds": time.perf_counter() - t0,
+        "regions": count,
+    }
+
+
+def _limit(
+    net: Network, domain: Domain, regions: list[Region], edges: dict, stats: LPStats, t0: float, cheap: int, msg: str
+) -> LimitReached:
+    m = len(regions)
+    kept = {e: v for e, v in edges.items() if e[0] < m and e[1] < m}
+    partial = RegionGraph(net, domain, tuple(regions), _graph(m, kept), False, _stats(stats, t0, m, cheap))
+    return LimitReached(msg, partial=partial)
+
+
+def _graph(m: int, edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]]) -> nx.Graph:
+    g = nx.Graph()
+    g.add_nodes_from(range(m))
+    for (i, j), (point, flips) in edges.items():
+        g.add_edge(i, j, point=point, neurons=flips)
+    return g
+
+
+def _region(R: _Built, bounded: bool, facets: list[Facet], nonfacets: list[NonFacet]) -> Region:
+    return Region(
+        pattern=R.pattern,
+        A=tuple(_frac_vec(row) for row in R.A),
+        b=_frac_vec(R.b),
+        labels=tuple(R.labels),
+        jacobian=_frac_mat(R.J),
+        offset=tuple(to_fraction(R.c[k, 0]) for k in range(R.c.nrows())),
+        witness=_frac_vec(R.witness),
+        bounded=bounded,
+        facets=tuple(facets),
+        nonfacets=tuple(nonfacets),
+    )
+
+
+def _groups(A: list[list[fmpq]], b: list[fmpq]) -> list[list[int]]:
+    """Rows grouped by the half-space they define."""
+    groups: dict[tuple[fmpq, ...], list[int]] = {}
+    for k, (row, bk) in enumerate(zip(A, b)):
+        groups.setdefault(_key(row, bk), []).append(k)
+    return list(groups.values())
+
+
+def _expand(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, Fraction], ...]:
+    """Multipliers by group -> sparse (row, value) pairs on each group's first row."""
+    return tuple((groups[g][0], to_fraction(v)) for g, v in sorted(mu.items()) if v != 0)
+
+
+def _classify(
+    A: list[list[fmpq]],
+    b: list[fmpq],
+    keys: list[tuple[fmpq, ...]],
+    p: list[fmpq],
+    known: dict[int, list[fmpq]],
+    stats: LPStats,
+) -> tuple[list[tuple[str, Any]], int]:
+    """Decide for every row (one per half-space) whether it is a facet of ``{A x <= b}``,
+    whose interior holds p: ``("facet", point in its relative interior)`` or
+    ``("nonfacet", (mu over rows, lam))``.
+
+    Facets are found by shooting rays from p (the first row hit, when it is hit alone,
+    is a facet, with the hit point as witness); each remaining row is then tested by a
+    small exact LP over the facets known so far (Clarkson): ``max a_g x`` over them at
+    most ``b_g`` proves it redundant (the LP's duals are the multipliers), else a ray
+    from p towards the LP's optimum finds a new facet. Ties fall back to `facet_point`.
+    Returns the verdicts and the number of facets found without an LP.
+    """
+    m = len(A)
+    slack = [bj - _dot(a, p) for a, bj in zip(A, b)]
+    verdict: list[tuple[str, Any] | None] = [None] * m
+    for g, point in known.items():
+        verdict[g] = ("facet", point)
+    cheap = 0
+
+    def shoot(d: Sequence[fmpq]) -> tuple[int, list[fmpq]] | None:
+        best = None
+        hit = -1
+        tie = False
+        for j in range(m):
+            r = _dot(A[j], d)
+            if r > 0:
+                t = slack[j] / r
+                if best is None or t < best:
+                    best, hit, tie = t, j, False
+                elif t == best:
+                    tie = True
+        if best is None or tie:
+            return None
+        return hit, [pk + best * dk for pk, dk in zip(p, d)]
+
+    # rays along the normals, nearest hyperplanes first (float distances only order the
+    # work); stop once rays keep hitting facets already known
+    order = sorted(range(m), key=lambda j: float(slack[j]) / (sum(float(v) ** 2 for v in A[j]) ** 0.5 or 1.0))
+    misses = 0
+    for g in order:
+        if verdict[g] is not None:
+            continue
+        _check_deadline(stats)
+        found = shoot(A[g])
+        if found is not None and verdict[found[0]] is None:
+            verdict[found[0]] = ("facet", found[1])
+            cheap += 1
+            misses = 0
+        else:
+            misses += 1
+            if misses >= 3:
+                break
+    for g in range(m):
+        if verdict[g] is not None:
+            continue
+        dominated = _parallel_certificate(g, keys, A, b)
+        if dominated is not None:
+            verdict[g] = ("nonfacet", dominated)
+            continue
+        while verdict[g] is None:
+            _check_deadline(stats)
+            F = [j for j in range(m) if verdict[j] is not None and verdict[j][0] == "facet"]
+            res = lp_max(A[g], [A[j] for j in F], [b[j] for j in F], point=p, stats=stats) if F else None
+            if res is not None and res.status == "optimal" and res.value <= to_fraction(b[g]):
+                mu = {j: fmpq(v.numerator, v.denominator) for j, v in zip(F, res.dual) if v != 0}
+                verdict[g] = ("nonfacet", (mu, Fraction(-1)))
+                break
+            if res is None:
+                d = list(A[g])
+            elif res.status == "optimal":
+                d = [fmpq(v.numerator, v.denominator) - pk for v, pk in zip(res.point, p)]
+            else:
+                d = [fmpq(v.numerator, v.denominator) for v in res.ray]
+            found = shoot(d)
+            if found is None or verdict[found[0]] is not None:
+                fp = facet_point(A, b, g, stats=stats, propose=False)
+                if fp.is_facet:
+                    verdict[g] = ("facet", [fmpq(v.numerator, v.denominator) for v in fp.point])
+                else:
+                    mu = {j: fmpq(v.numerator, v.denominator) for j, v in enumerate(fp.multipliers) if v != 0}
+                    verdict[g] = ("nonfacet", (mu, fp.row_multiplier))
+                break
+            verdict[found[0]] = ("facet", found[1])
+            cheap += 1
+    assert all(v is not None for v in verdict)
+    return verdict, cheap  # type: ignore[return-value]
+
+
+def _check_deadline(stats: LPStats) -> None:
+    if stats.deadline is not None and time.perf_counter() > stats.deadline:
+        raise LimitReached("time limit reached")
+
+
+def _parallel_certificate(
+    gi: int, keys: list[tuple[fmpq, ...]], A: list[list[fmpq]], b: list[fmpq]
+) -> tuple[dict[int, fmpq], Fraction] | None:
+    """A row implied by a parallel, tighter row: mu on that row, lam for row gi."""
+    ki = keys[gi]
+    for gj, kj in enumerate(keys):
+        if gj != gi and kj[:-1] == ki[:-1] and kj[-1] < ki[-1]:
+            # normalised rows: a_j / s_j = a_i / s_i; take mu_j = 1/s_j, lam = -1/s_i
+            si = _scale(A[gi])
+            sj = _scale(A[gj])
+            return {gj: 1 / sj}, to_fraction(-1 / si)
+    return None
+
+
+def _scale(a: Sequence[fmpq]) -> fmpq:
+    return abs(next(v for v in a if v != 0))
+
+
+# -- layer-by-layer splitting of exact polygons (2-D boxes, no LP) ----------------------------
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """A region found by `split_regions_2d`: its pattern, its vertices in order (exact),
+    and the affine map ``f(x) = J x + c`` on it."""
+
+    pattern: Pattern
+    vertices: tuple[Vector, ...]
+    jacobian: Matrix
+    offset: Vector
+
+    def area(self) -> Fraction:
+        """The exact area (shoelace formula)."""
+        v = self.vertices
+        s = sum((v[i][0] * v[(i + 1) % len(v)][1] - v[(i + 1) % len(v)][0] * v[i][1] for i in range(len(v))), Fraction(0))
+        return abs(s) / 2
+
+
+def split_regions_2d(net: Network, domain: Domain) -> tuple[Polygon, ...]:
+    """The activation regions of a network with 2 inputs on a box, by splitting exact
+    polygons layer by layer and neuron by neuron (vertex representations, no LP).
+
+    A polygon is split by a neuron's knot line only when the pre-activation minus the
+    knot takes both signs at its vertices, so every piece has positive area and
+    distinct pieces have distinct patterns: the pieces are the activation regions.
+
+    >>> from exactrelu.network import Network, affine, activation
+    >>> net = Network.from_layers(2, [affine([[1, 0], [0, 1]]), activation("relu"), affine([[1, 1]])])
+    >>> regs = split_regions_2d(net, Domain.from_box([[-1, 1], [-1, 2]]))
+    >>> len(regs), sum(r.area() for r in regs)
+    (4, Fraction(6, 1))
+    """
+    if net.input_dim != 2 or domain.box is None:
+        raise InputError("split_regions_2d needs a network with 2 inputs and a box domain", path="domain")
+    (x0, x1), (y0, y1) = [(fmpq(lo.numerator, lo.denominator), fmpq(hi.numerator, hi.denominator)) for lo, hi in domain.box]
+    chain = net.chain
+    polys: list[tuple[list[tuple[fmpq, fmpq]], fmpq_mat, fmpq_mat, Pattern]] = [
+        ([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], fmpq_mat([[1, 0], [0, 1]]), fmpq_mat(2, 1), ())
+    ]
+    for l, fns in enumerate(chain.acts):
+        W, bias = chain.affines[l].W, chain.affines[l].b
+        w = len(fns)
+        affs = [[_fmpq_pair(fn.piece_affine(k)) for k in range(fn.num_pieces)] for fn in fns]
+        nxt = []
+        knots_f = [[float(t) for t in fn.knots] for fn in fns]
+        shared = all(fn == fns[0] for fn in fns)
+        for verts, J, c, pattern in polys:
+            G = W * J
+            H = W * c + bias
+            filt = _FloatFilter.of(G, H, w)
+            bounds = filt.at(verts) if filt is not None else None
+            fixed = _FloatFilter.pieces(bounds, knots_f, shared)
+            # (vertices, states of the neurons decided so far by splitting, float bounds)
+            pieces: list[tuple[list[tuple[fmpq, fmpq]], dict[int, int], Any]] = [(verts, {}, bounds)]
+            for i, fn in enumerate(fns):
+                if fixed[i] is not None:  # certified on one piece over the whole polygon
+                    continue
+                g = [G[i, 0], G[i, 1]]
+                h = H[i, 0]
+                if g[0] == 0 and g[1] == 0:
+                    fixed[i] = fn.state(to_fraction(h))
+                    continue
+                out: list[tuple[list[tuple[fmpq, fmpq]], dict[int, int], Any]] = []
+                for v, s, f in pieces:
+                    piece = _FloatFilter.piece(f, i, knots_f[i])
+                    if piece is not None:
+                        out.append((v, {**s, i: 2 * piece}, f))
+                        continue
+                    split = _split_by_knots(v, (), g, h, fn)
+                    if len(split) == 1:
+                        out.append((split[0][0], {**s, i: split[0][1][0]}, f))
+                    else:
+                        out.extend((nv, {**s, i: ns[0]}, filt.at(nv) if filt is not None else None) for nv, ns in split)
+                pieces = out
+            pieces = [(v, tuple(fixed[i] if fixed[i] is not None else s[i] for i in range(w)), f) for v, s, f in pieces]
+            for v, states, _ in pieces:
+                slopes, inter = [], []
+                for i, (fn, st) in enumerate(zip(fns, states)):
+                    if st % 2 == 1:
+                        q = fn(to_fraction(H[i, 0]))
+                        slopes.append(fmpq(0))
+                        inter.append(fmpq(q.numerator, q.denominator))
+                        continue
+                    s_, t_ = affs[i][st // 2]
+                    slopes.append(s_)
+                    inter.append(t_)
+                newJ = fmpq_mat(w, 2, [slopes[i] * G[i, k] for i in range(w) for k in range(2)])
+                newc = fmpq_mat(w, 1, [slopes[i] * H[i, 0] + inter[i] for i in range(w)])
+                nxt.append((v, newJ, newc, pattern + (states,)))
+        polys = nxt
+    W, bias = chain.affines[-1].W, chain.affines[-1].b
+    out_polys = []
+    for verts, J, c, pattern in polys:
+        Jf = _frac_mat(W * J)
+        cm = W * c + bias
+        cf = tuple(to_fraction(cm[i, 0]) for i in range(cm.nrows()))
+        out_polys.append(Polygon(pattern, tuple((to_fraction(a), to_fraction(b)) for a, b in verts), Jf, cf))
+    return tuple(out_polys)
+
+
+@dataclass(frozen=True)
+class _FloatFilter:
+    """A certified float enclosure of one layer's pre-activations on a polygon.
+
+    For z = g·v + h evaluated in binary64 from the exact rationals (each converted with
+    relative error <= 3u), the computed value is within ``1e-12 * (|g|·|v| + |h|) +
+    1e-280`` of the exact one (the true error is below 10u times that sum, u = 2^-53; the
+    margin is a thousandfold). A neuron whose enclosures at every vertex lie strictly
+    between two consecutive knots (also widened by ``1e-12 |t|``) is on that piece on the
+    whole polygon; anything else, or any non-finite number, goes to exact arithmetic."""
+
+    G: Any
+    H: Any
+    Gabs: Any
+    Habs: Any
+
+    @classmethod
+    def of(cls, G: fmpq_mat, H: fmpq_mat, w: int) -> "_FloatFilter | None":
+        import numpy as np
+
+        try:
+            Gf = np.array([[float(G[i, 0]), float(G[i, 1])] for i in range(w)])
+            Hf = np.array([float(H[i, 0]) for i in range(w)])
+        except OverflowError:
+            return None
+        if not (np.all(np.isfinite(Gf)) and np.all(np.isfinite(Hf))):
+            return None
+        return cls(Gf, Hf, np.abs(Gf), np.abs(Hf))
+
+    def at(self, verts: list[tuple[fmpq, fmpq]]) -> Any:
+        """Per neuron: (lowest, highest) enclosure bound over the vertices, or None."""
+        if self is None:
+            return None
+        import numpy as np
+
+        try:
+            V = np.array([[float(x), float(y)] for x, y in verts]).T
+        except OverflowError:
+            return None
+        Z = self.G @ V + self.H[:, None]
+        E = 1e-12 * (self.Gabs @ np.abs(V) + self.Habs[:, None]) + 1e-280
+        lo = (Z - E).min(axis=1)
+        hi = (Z + E).max(axis=1)
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            return None
+        return lo.tolist(), hi.tolist()
+
+    @staticmethod
+    def pieces(bounds: Any, knots: list[list[float]], shared: bool) -> list[int | None]:
+        """The certified state (2 * piece) of every neuron on the whole polygon, or None."""
+        w = len(knots)
+        if bounds is None:
+            return [None] * w
+        if not shared:
+            out: list[int | None] = []
+            for i in range(w):
+                p = _FloatFilter.piece(bounds, i, knots[i])
+                out.append(None if p is None else 2 * p)
+            return out
+        import numpy as np
+
+        lo, hi = np.array(bounds[0]), np.array(bounds[1])
+        K = np.array(knots[0], dtype=float)
+        if K.size == 0:
+            return [0] * w
+        m = 1e-12 * np.abs(K) + 1e-280
+        j = (lo[:, None] > (K + m)[None, :]).sum(axis=1)
+        nxt = np.where(j < K.size, (K - m)[np.minimum(j, K.size - 1)], np.inf)
+        ok = hi < nxt
+        return [2 * int(jj) if o else None for jj, o in zip(j.tolist(), ok.tolist())]
+
+    @staticmethod
+    def piece(bounds: Any, i: int, knots: list[float]) -> int | None:
+        """The piece neuron i is certified to be on over the whole polygon, or None."""
+        if bounds is None:
+            return None
+        lo, hi = bounds[0][i], bounds[1][i]
+        j = 0
+        while j < len(knots) and lo > knots[j] + 1e-12 * abs(knots[j]) + 1e-280:
+            j += 1
+        if j < len(knots) and not hi < knots[j] - 1e-12 * abs(knots[j]) - 1e-280:
+            return None
+        return j
+
+
+def _fmpq_pair(pair: tuple[Fraction, Fraction]) -> tuple[fmpq, fmpq]:
+    return _q(pair[0]), _q(pair[1])
+
+
+def _split_by_knots(verts: list[tuple[fmpq, fmpq]], states: tuple[int, ...], g: list[fmpq], h: fmpq, fn: Any) -> list:
+    """Split a convex polygon by every knot line of one neuron (z = g x + h)."""
+    vals = [g[0] * x + g[1] * y + h for x, y in verts]
+    lo, hi = min(vals), max(vals)
+    out = []
+    rest = verts
+    for j, t in enumerate(fn.knots):
+        tq = fmpq(t.numerator, t.denominator)
+        if hi <= tq:  # entirely at or below this knot: piece j
+            return out + [(rest, states + (2 * j,))]
+        if lo >= tq:
+            continue
+        below, above = _cut(rest, g, h - tq)
+        out.append((below, states + (2 * j,)))
+        rest = above
+        lo = tq
+    return out + [(rest, states + (2 * len(fn.knots),))]
+
+
+def _cut(verts: list[tuple[fmpq, fmpq]], g: list[fmpq], h: fmpq) -> tuple[list, list]:
+    """The parts of a convex polygon where g x + h <= 0 and >= 0 (both of positive area)."""
+    vals = [g[0] * x + g[1] * y + h for x, y in verts]
+    neg, pos = [], []
+    m = len(verts)
+    for k in range(m):
+        p, vp = verts[k], vals[k]
+        q, vq = verts[(k + 1) % m], vals[(k + 1) % m]
+        if vp <= 0:
+            neg.append(p)
+        if vp >= 0:
+            pos.append(p)
+        if (vp < 0 < vq) or (vq < 0 < vp):
+            t = vp / (vp - vq)
+            r = (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))
+            neg.append(r)
+            pos.append(r)
+    return neg, pos

@@ -1,0 +1,132 @@
+"""Exact polyhedral primitives: every answer is checked through its certificate."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib leaves tests/ off sys.path
+from brute import strict_point  # noqa: E402
+from exactrelu.polyhedra import (
+    boundedness,
+    facet_point,
+    feasible_point,
+    interior_point,
+    lp_max,
+    simplex,
+)
+from exactrelu.strategies import rationals
+from exactrelu.volume import polytope_volume, simplex_volume
+
+
+def dot(a, x):
+    return sum((Fraction(u) * v for u, v in zip(a, x)), Fraction(0))
+
+
+@st.composite
+def systems(draw, max_dim=3, max_rows=7):
+    n = draw(st.integers(1, max_dim))
+    m = draw(st.integers(1, max_rows))
+    rows = []
+    for _ in range(m):
+        if rows and draw(st.integers(0, 4)) == 0:
+            base = draw(st.sampled_from(rows))
+            s = draw(st.sampled_from([Fraction(1), Fraction(-1), Fraction(2)]))
+            rows.append([s * v for v in base])
+        else:
+            rows.append(draw(st.lists(rationals(), min_size=n, max_size=n)))
+    rows = [r if any(v != 0 for v in r) else [Fraction(1)] + r[1:] for r in rows]
+    b = draw(st.lists(rationals(), min_size=m, max_size=m))
+    return n, rows, b
+
+
+def check_interior(n, A, b, res):
+    if res.nonempty:
+        assert all(dot(a, res.point) < bi for a, bi in zip(A, b))
+    else:
+        mu = res.certificate
+        assert all(v >= 0 for v in mu) and any(v != 0 for v in mu)
+        assert all(sum((mu[j] * A[j][k] for j in range(len(A))), Fraction(0)) == 0 for k in range(n))
+        assert dot(b, mu) <= 0
+
+
+@settings(max_examples=150)
+@given(systems())
+def test_interior_point_certificates_and_brute(sys_):
+    n, A, b = sys_
+    for propose in (True, False):
+        res = interior_point(A, b, propose=propose)
+        check_interior(n, A, b, res)
+        assert res.nonempty == (strict_point([(tuple(map(Fraction, a)), Fraction(bi)) for a, bi in zip(A, b)], n) is not None)
+
+
+@settings(max_examples=100)
+@given(systems())
+def test_facet_point_certificates(sys_):
+    n, A, b = sys_
+    if not interior_point(A, b).nonempty:
+        return
+    for i in range(len(A)):
+        res = facet_point(A, b, i)
+        if res.is_facet:
+            p = res.point
+            assert dot(A[i], p) == b[i]
+            for a, bj in zip(A, b):
+                if dot(a, p) != bj:
+                    assert dot(a, p) < bj
+        else:
+            mu, lam = res.multipliers, res.row_multiplier
+            assert all(v >= 0 for v in mu) and any(v != 0 for v in mu) and mu[i] == 0
+            for k in range(n):
+                assert sum((mu[j] * A[j][k] for j in range(len(A))), Fraction(0)) + lam * A[i][k] == 0
+            assert dot(b, mu) + lam * b[i] <= 0
+
+
+@settings(max_examples=100)
+@given(systems(), st.lists(rationals(), min_size=3, max_size=3))
+def test_feasibility_lp_and_boundedness(sys_, c):
+    n, A, b = sys_
+    c = c[:n]
+    feas = feasible_point(A, b)
+    if feas.feasible:
+        assert all(dot(a, feas.point) <= bi for a, bi in zip(A, b))
+    else:
+        y = feas.farkas
+        assert all(v >= 0 for v in y) and dot(b, y) < 0
+        assert all(sum((y[j] * A[j][k] for j in range(len(A))), Fraction(0)) == 0 for k in range(n))
+    res = lp_max(c, A, b)
+    assert (res.status == "infeasible") == (not feas.feasible)
+    if res.status == "optimal":
+        assert all(dot(a, res.point) <= bi for a, bi in zip(A, b))
+        y = res.dual
+        assert all(v >= 0 for v in y) and dot(b, y) == res.value == dot(c, res.point)
+    elif res.status == "unbounded":
+        d = res.ray
+        assert all(dot(a, d) <= 0 for a in A) and dot(c, d) > 0
+    if feas.feasible:
+        bd = boundedness(A, b)
+        if bd.bounded:
+            assert all(v > 0 for v in bd.multipliers)
+        else:
+            assert any(v != 0 for v in bd.ray) and all(dot(a, bd.ray) <= 0 for a in A)
+        if bd.bounded and n <= 2:
+            assert polytope_volume(A, b) >= 0
+
+
+def test_simplex_degenerate_and_volumes():
+    # a degenerate vertex (many rows through the optimum) does not cycle
+    A = [[1, 0], [0, 1], [1, 1], [2, 1], [1, 2], [-1, 0], [0, -1]]
+    b = [1, 1, 2, 3, 3, 0, 0]
+    assert lp_max([1, 1], A, b).value == 2
+    assert simplex([[1, 2, 0], [0, 1, 1]], [2, 1], [1, 1, 1]).value == 1
+    # unit cube cut by x+y+z <= 1: the simplex of volume 1/6; the cube: 1
+    cube = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, 0, 0], [0, -1, 0], [0, 0, -1]]
+    assert polytope_volume(cube + [[1, 1, 1]], [1, 1, 1, 0, 0, 0, 1]) == Fraction(1, 6)
+    assert polytope_volume(cube, [1, 1, 1, 0, 0, 0]) == 1
+    assert simplex_volume([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]) == Fraction(1, 6)
+    # a lower-dimensional polytope has volume 0; duplicates do not count twice
+    assert polytope_volume([[1, 0], [-1, 0], [0, 1], [0, -1], [0, 1]], [1, -1, 1, 1, 1]) == 0
