@@ -1,0 +1,602 @@
+"""Upper bounds on the Lipschitz constant: seed 004's K family and seed 002's C, C_E.
+
+For a network ``f = W_ℓ σ W_{ℓ-1} … σ W_0`` (affine layers ``W_0 … W_ℓ``, ℓ hidden
+layers; biases play no part) and an operator norm:
+
+- ``K_star = Π ‖W_r‖``;
+- ``K = max ‖W_ℓ D_ℓ … D_1 W_0‖`` over all 0/1 diagonal ``D_r`` (feasible or not), by
+  branch and bound; exact, or a certified interval beyond ``max_nodes``;
+- ``K1`` (Combettes–Pesquet) ``= 2^-ℓ Σ_S Π ‖segment‖`` over the subsets S of hidden
+  layers, the product of the norms of the segments ``W_{(t,s)} = W_{t-1} … W_s`` between
+  consecutive layers of S, by a dynamic program over the last layer chosen (O(ℓ²)
+  segment norms);
+- ``K2`` (Virmaux–Scaman), ℓ2 only: ``"seqlip"`` is SeqLip's product over hidden layers of
+  ``max_σ ‖Σ̃_{i+1} V_{i+1}ᵀ diag(σ) U_i Σ̃_i‖`` with ``W_i = U_i Σ_i V_iᵀ`` (``Σ̃ = Σ`` for the
+  first and last layer, ``Σ^{1/2}`` otherwise), computed in floats from the SVDs (an
+  estimate); ``"max_sigma"`` is the paper's ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖``, which
+  equals ``K`` in ℓ2 (a convex function's maximum over a box is at a vertex);
+- ``K3 = ‖ |W_ℓ| … |W_0| ‖`` (one pass of the all-ones vector through the absolute weights
+  for ℓ∞, backwards for ℓ1; valid for ℓ2 too, the spectral norm being monotone on
+  nonnegative matrices);
+- ``K4 = 2^-ℓ Σ_S ‖ |W_seg| … |W_seg| ‖`` (seed 004's definition: the norm of each term,
+  then the sum; it does not factor along the chain, so the 2^ℓ terms are visited by a
+  depth-first search that shares prefixes, one matrix-vector product per term);
+- ``C`` (seed 002, Theorem 1) ``= Π ‖W_l‖_{q,∞} Π ‖σ_l‖_{BV2,p}`` and ``C_E``
+  (Proposition 3) ``= Π ‖W_l‖_F Π ‖σ_l‖_{BV2,1}``; the last affine layer counts with the
+  identity activation (``‖id‖_BV2 = 1``).
+
+When they bound L: ``K_star`` and ``K3`` need every activation slope in [-1, 1]; ``K``,
+``K1``, ``K2``, ``K4`` need every slope in [0, 1] (each ``D`` is then a convex combination of
+0/1 diagonals); ``C`` and ``C_E`` hold for every PL activation. Where the proof does not
+apply, the functions raise `InputError` and `bounds` lists the bound under ``undefined``.
+
+>>> from exactrelu.constructions import sawtooth_network
+>>> b = bounds(sawtooth_network(1), "1")
+>>> [str(b.values[k].value) for k in ("K_star", "K", "K1", "K3", "K4")]
+['3', '3/2', '2', '2', '3/2']
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+from flint import fmpq_mat
+
+from .errors import InputError
+from .network import Network
+from .norms import (
+    Algebraic,
+    abs_matrix,
+    below_in_l2,
+    enclosure,
+    norm_2,
+    operator_norm,
+    parse_norm,
+    sqrt_of_largest_root,
+)
+from .numbers import to_fraction
+from .results import CERTIFIED, ESTIMATE, EXACT, Quantity
+
+NAMES = ("K_star", "K", "K1", "K2", "K3", "K4", "C", "C_E")
+WIDTH = Fraction(1, 2**40)  # width of the certified intervals of ℓ2 sums and products
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The bounds of one network for one norm.
+
+    ``values``: name -> `Quantity`; ``undefined``: name -> why the bound does not apply;
+    ``diagnostics``: nodes searched for ``K`` and the like.
+    """
+
+    norm: str
+    values: dict[str, Quantity]
+    undefined: dict[str, str] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"norm": self.norm}
+        for name in NAMES:
+            if name in self.values:
+                doc.update(self.values[name].to_json(name))
+            elif name in self.undefined:
+                doc[name] = None
+                doc[f"{name}_undefined"] = self.undefined[name]
+        for name, q in self.values.items():
+            if name not in NAMES:
+                doc.update(q.to_json(name))
+        doc["diagnostics"] = self.diagnostics
+        return doc
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def weights(net: Network) -> list[fmpq_mat]:
+    """``W_0 … W_ℓ`` of the network's chain, exactly."""
+    return [a.W for a in net.chain.affines]
+
+
+def _slopes(net: Network) -> list[Fraction]:
+    return [s for fns in net.chain.acts for fn in fns for s in fn.slopes]
+
+
+def require_slopes(net: Network, name: str, low: int) -> None:
+    """Raise `InputError` unless every activation slope lies in ``[low, 1]``."""
+    bad = [s for s in _slopes(net) if not low <= s <= 1]
+    if bad:
+        raise InputError(
+            f"{name} bounds L only when every activation slope lies in [{low}, 1]; "
+            f"this network has slope {bad[0]}",
+            path="--bound",
+        )
+
+
+def _quantity(x: Fraction | Algebraic) -> Quantity:
+    """An exact number as a `Quantity` (irrational: text and a certified interval)."""
+    if isinstance(x, Fraction):
+        return Quantity(x, EXACT)
+    if x.is_rational:
+        return Quantity(x.value, EXACT)
+    a = x.refine(WIDTH)
+    return Quantity(float(a), EXACT, interval=a.interval, algebraic=a.text())
+
+
+def _interval_quantity(lo: Fraction, hi: Fraction) -> Quantity:
+    """A certified upper bound with an enclosure ``[lo, hi]`` of the exact value, both ends
+    rounded outwards to 16 significant decimal digits.
+
+    >>> _interval_quantity(Fraction(1, 3), Fraction(1, 3)).value
+    Fraction(1, 3)
+    >>> q = _interval_quantity(Fraction(1, 3), Fraction(1, 3) + Fraction(1, 10**30))
+    >>> q.value * 10**16, q.interval[0] * 10**16
+    (Fraction(3333333333333334, 1), Fraction(3333333333333333, 1))
+    """
+    if lo == hi:
+        return Quantity(hi, EXACT)
+    lo, hi = _round_decimal(lo, math.floor), _round_decimal(hi, math.ceil)
+    return Quantity(hi, CERTIFIED, upper=True, interval=(lo, hi))
+
+
+def _round_decimal(q: Fraction, direction: Any, digits: int = 16) -> Fraction:
+    """``q`` rounded (``math.floor`` or ``math.ceil``) to ``digits`` significant decimal digits."""
+    if q == 0:
+        return q
+    exponent = digits - 1 - math.floor(math.log10(abs(q)))
+    scale = Fraction(10) ** exponent
+    return Fraction(direction(q * scale)) / scale
+
+
+def _norm(m: fmpq_mat, norm: str) -> Fraction | Algebraic:
+    return operator_norm(m, norm)
+
+
+def _abs_norm_1_inf(mats: Sequence[fmpq_mat], norm: str) -> Fraction:
+    """``‖ |M_k| … |M_1| ‖`` for ℓ1/ℓ∞ by one pass of a ones vector (mats in the order applied)."""
+    if norm == "inf":
+        v = fmpq_mat(mats[0].ncols(), 1, [1] * mats[0].ncols())
+        for m in mats:
+            v = abs_matrix(m) * v
+        return max(to_fraction(v[i, 0]) for i in range(v.nrows()))
+    u = fmpq_mat(1, mats[-1].nrows(), [1] * mats[-1].nrows())
+    for m in reversed(mats):
+        u = u * abs_matrix(m)
+    return max(to_fraction(u[0, j]) for j in range(u.ncols()))
+
+
+def segments(ws: Sequence[fmpq_mat]) -> dict[tuple[int, int], fmpq_mat]:
+    """``W_{(t,s)} = W_{t-1} … W_s`` for ``0 <= s < t <= len(ws)``."""
+    out = {}
+    for s in range(len(ws)):
+        m = ws[s]
+        out[(s + 1, s)] = m
+        for t in range(s + 2, len(ws) + 1):
+            m = ws[t - 1] * m
+            out[(t, s)] = m
+    return out
+
+
+# -- the bounds -----------------------------------------------------------------------------
+
+
+def k_star(net: Network, norm: str) -> Quantity:
+    """``Π ‖W_r‖``: exact for ℓ1/ℓ∞, a certified upper bound for ℓ2.
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> k_star(sawtooth_network(1), "inf").value
+    Fraction(2, 1)
+    """
+    norm = parse_norm(norm)
+    require_slopes(net, "K_star", -1)
+    norms = [_norm(w, norm) for w in weights(net)]
+    return _product(norms)
+
+
+def _product(factors: Sequence[Fraction | Algebraic]) -> Quantity:
+    lo, hi = Fraction(1), Fraction(1)
+    for f in factors:
+        a, b = enclosure(f, WIDTH)
+        lo, hi = lo * a, hi * b
+    return _interval_quantity(lo, hi)
+
+
+def k3(net: Network, norm: str) -> Quantity:
+    """``‖ |W_ℓ| … |W_0| ‖``; ℓ2 exact as an algebraic number.
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> k3(sawtooth_network(2), "inf").value      # 1/4 + 3·1/2 + 3/4
+    Fraction(5, 2)
+    """
+    norm = parse_norm(norm)
+    require_slopes(net, "K3", -1)
+    ws = weights(net)
+    if norm != "2":
+        return Quantity(_abs_norm_1_inf(ws, norm), EXACT)
+    p = abs_matrix(ws[0])
+    for w in ws[1:]:
+        p = abs_matrix(w) * p
+    return _quantity(norm_2(p))
+
+
+def k1(net: Network, norm: str) -> Quantity:
+    """Combettes–Pesquet's ``K1`` by a dynamic program over the last hidden layer chosen.
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> k1(sawtooth_network(1), "1").value
+    Fraction(2, 1)
+    """
+    norm = parse_norm(norm)
+    require_slopes(net, "K1", 0)
+    ws = weights(net)
+    ell = len(ws) - 1
+    seg = segments(ws)
+    enc = {key: enclosure(_norm(m, norm), WIDTH) for key, m in seg.items()}
+    lo_f = [Fraction(1)] + [Fraction(0)] * ell
+    hi_f = [Fraction(1)] + [Fraction(0)] * ell
+    for j in range(1, ell + 1):
+        lo_f[j] = sum((lo_f[i] * enc[(j, i)][0] for i in range(j)), Fraction(0))
+        hi_f[j] = sum((hi_f[i] * enc[(j, i)][1] for i in range(j)), Fraction(0))
+    lo = sum((lo_f[i] * enc[(ell + 1, i)][0] for i in range(ell + 1)), Fraction(0)) / 2**ell
+    hi = sum((hi_f[i] * enc[(ell + 1, i)][1] for i in range(ell + 1)), Fraction(0)) / 2**ell
+    return _interval_quantity(lo, hi)
+
+
+def k4(net: Network, norm: str, max_terms: int = 1 << 20) -> Quantity:
+    """Seed 004's ``K4``: the 2^ℓ terms by a depth-first search sharing prefixes.
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> k4(sawtooth_network(2), "1").value
+    Fraction(7, 4)
+    """
+    norm = parse_norm(norm)
+    require_slopes(net, "K4", 0)
+    ws = weights(net)
+    ell = len(ws) - 1
+    if 2**ell > max_terms:
+        raise InputError(f"K4 has 2^{ell} terms, more than max_terms={max_terms}", path="--max-terms")
+    seg = {key: abs_matrix(m) for key, m in segments(ws).items()}
+    if norm == "1":  # ‖P‖_1 = ‖Pᵀ‖_∞: run on the transposed chain
+        seg = {(ell + 1 - s, ell + 1 - t): m.transpose() for (t, s), m in seg.items()}
+    lo_total, hi_total = Fraction(0), Fraction(0)
+    n = ws[0].ncols() if norm != "1" else ws[-1].nrows()
+    start = fmpq_mat(n, 1, [1] * n) if norm != "2" else _identity(ws[0].ncols())
+    stack = [(0, start)]
+    while stack:
+        r, v = stack.pop()
+        end = seg[(ell + 1, r)] * v
+        if norm == "2":
+            lo, hi = enclosure(norm_2(end), WIDTH)
+        else:
+            lo = hi = max(to_fraction(end[i, 0]) for i in range(end.nrows()))
+        lo_total += lo
+        hi_total += hi
+        for r2 in range(r + 1, ell + 1):
+            stack.append((r2, seg[(r2, r)] * v))
+    return _interval_quantity(lo_total / 2**ell, hi_total / 2**ell)
+
+
+def _identity(n: int) -> fmpq_mat:
+    return fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def k_patterns(net: Network, norm: str, max_nodes: int = 200_000) -> tuple[Quantity, dict[str, Any]]:
+    """``K``: the largest norm over all 0/1 diagonal patterns, by branch and bound.
+
+    ℓ1/ℓ∞: a search over the patterns of hidden layers ℓ … 2 (rows of the partial product
+    from the output side), pruning a subtree when its K3-style bound (the row's absolute
+    values times the all-ones pass through the remaining absolute weights) cannot beat the
+    best found; layer 1 is closed in one step (for a row a and input sign vector s, the best
+    D_1 gives ``Σ_j relu(a_j (W_0 s)_j)``). ℓ2: every pattern's norm proposed in floats, the
+    largest computed exactly and every other pattern proved below it exactly. Beyond
+    ``max_nodes``: a certified interval [best found, largest open bound].
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> k_patterns(sawtooth_network(2), "inf")[0].value
+    Fraction(7, 4)
+    """
+    norm = parse_norm(norm)
+    ws = weights(net)
+    if norm == "2":
+        return _k_l2(ws, max_nodes)
+    if norm == "1":
+        ws = [w.transpose() for w in reversed(ws)]
+    mats = [_int_array(w) for w in ws]
+    scale = Fraction(1)
+    for w in ws:
+        scale /= _denominator(w)
+    lo, hi, nodes = k_inf_arrays(mats, max_nodes)
+    return _interval_quantity(Fraction(lo) * scale, Fraction(hi) * scale), {"K_nodes": nodes}
+
+
+def _denominator(m: fmpq_mat) -> int:
+    d = 1
+    for row in m.table():
+        for v in row:
+            d = math.lcm(d, int(v.q))
+    return d
+
+
+def _int_array(m: fmpq_mat) -> np.ndarray:
+    """``d·M`` as an integer object array, d the common denominator of M."""
+    d = _denominator(m)
+    return np.array([[int(v.p) * (d // int(v.q)) for v in row] for row in m.table()], dtype=object).reshape(
+        m.nrows(), m.ncols()
+    )
+
+
+def k_inf_arrays(mats: Sequence[np.ndarray], max_nodes: int = 200_000) -> tuple[Any, Any, int]:
+    """The branch and bound of `k_patterns` for ℓ∞ on weight arrays ``W_0 … W_ℓ``: exact on
+    integer object arrays, float on float arrays. Returns (best found, upper bound, nodes);
+    they are equal unless ``max_nodes`` stopped the search.
+
+    >>> import numpy as np
+    >>> k_inf_arrays([np.array([[1], [1]], dtype=object), np.array([[1, -1]], dtype=object)])[:2]
+    (1, 1)
+    """
+    ell = len(mats) - 1
+    w0 = mats[0]
+    if ell == 0:
+        v = abs(w0).sum(axis=1).max()
+        return v, v, 1
+    # abs-forward vectors t[k]: |W_{k-1}| … |W_0| 1, for the bound of a row over layer k
+    t = [None, abs(w0).sum(axis=1)]
+    for k in range(1, ell):
+        t.append(abs(mats[k]).dot(t[k]))
+    n = w0.shape[1]
+    w1 = w0.shape[0]
+    close_by_signs = n <= w1
+    if close_by_signs:
+        signs = np.array(list(itertools.product((1, -1), repeat=n)), dtype=object if w0.dtype == object else float).T
+        u = w0.dot(signs)  # w1 × 2^n
+    else:
+        pats = np.array(list(itertools.product((0, 1), repeat=w1)), dtype=w0.dtype)  # 2^w1 × w1
+    zero = w0.dtype.type(0) if w0.dtype != object else 0
+
+    def close(a: np.ndarray) -> Any:
+        if close_by_signs:
+            prod = a[:, None] * u
+            return np.maximum(prod, zero).sum(axis=0).max()
+        rows = (pats * a[None, :]).dot(w0)
+        return abs(rows).sum(axis=1).max()
+
+    best = zero
+    open_bound = zero
+    nodes = 0
+    layer_pats = {k: np.array(list(itertools.product((0, 1), repeat=mats[k - 1].shape[0])), dtype=w0.dtype)
+                  for k in range(2, ell + 1)}
+    stack: list[tuple[int, np.ndarray, Any]] = []
+    for i in range(mats[-1].shape[0]):
+        a = mats[-1][i]
+        stack.append((ell, a, abs(a).dot(t[ell])))
+    while stack:
+        k, a, bound = stack.pop()
+        if bound <= best:
+            continue
+        nodes += 1
+        if nodes > max_nodes:
+            open_bound = max([open_bound, bound] + [b for _, _, b in stack])
+            break
+        if k == 1:
+            best = max(best, close(a))
+            continue
+        children = (layer_pats[k] * a[None, :]).dot(mats[k - 1])  # rows over layer k-1
+        cb = abs(children).dot(t[k - 1])
+        order = np.argsort(np.array([float(v) for v in cb]))
+        for idx in order:
+            if cb[idx] > best:
+                stack.append((k - 1, children[idx], cb[idx]))
+    return best, max(best, open_bound), nodes
+
+
+def _k_l2(ws: Sequence[fmpq_mat], max_nodes: int) -> tuple[Quantity, dict[str, Any]]:
+    widths = [w.nrows() for w in ws[:-1]]
+    total = 2 ** sum(widths)
+    if total > max_nodes:
+        raise InputError(
+            f"K in ℓ2 enumerates 2^{sum(widths)} patterns, more than max_nodes={max_nodes}", path="--max-nodes"
+        )
+    floats = [np.array([[float(v) for v in row] for row in w.table()]).reshape(w.nrows(), w.ncols()) for w in ws]
+    pats = list(itertools.product((0, 1), repeat=sum(widths)))
+    vals = []
+    for p in pats:
+        m = floats[0]
+        pos = 0
+        for k, w in enumerate(floats[1:]):
+            d = np.array(p[pos:pos + widths[k]], dtype=float)
+            pos += widths[k]
+            m = w @ (d[:, None] * m)
+        vals.append(np.linalg.norm(m, 2))
+    order = np.argsort(vals)[::-1]
+    best = norm_2(_pattern_product(ws, pats[order[0]]))
+    for idx in order[1:]:  # each other pattern proved below the best exactly, or compared exactly
+        j = _pattern_product(ws, pats[idx])
+        if below_in_l2(j, best.value if best.is_rational else best.interval[0]):
+            continue
+        cand = norm_2(j)
+        if cand.compare(best) > 0:
+            best = cand
+    return _quantity(best), {"K_nodes": total}
+
+
+def _pattern_product(ws: Sequence[fmpq_mat], pattern: Sequence[int]) -> fmpq_mat:
+    m = ws[0]
+    pos = 0
+    for w in ws[1:]:
+        width = m.nrows()
+        d = pattern[pos:pos + width]
+        pos += width
+        m = w * fmpq_mat(width, width, [d[i] if i == j else 0 for i in range(width) for j in range(width)]) * m
+    return m
+
+
+def k2(net: Network, definition: str = "seqlip") -> Quantity:
+    """Virmaux–Scaman's bound on the ℓ2 Lipschitz constant.
+
+    ``"seqlip"``: SeqLip's product (an estimate: floats from the SVDs); ``"max_sigma"``:
+    ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖_2``, equal to ``K`` in ℓ2 (exact).
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> round(float(k2(sawtooth_network(1)).value), 6)
+    1.5
+    """
+    require_slopes(net, "K2", 0)
+    if definition == "max_sigma":
+        return k_patterns(net, "2")[0]
+    if definition != "seqlip":
+        raise InputError(f"expected a K2 definition among seqlip, max_sigma, got {definition!r}", path="--k2")
+    ws = [np.array([[float(v) for v in row] for row in w.table()]).reshape(w.nrows(), w.ncols()) for w in weights(net)]
+    return Quantity(seqlip(ws), ESTIMATE, upper=True)
+
+
+def seqlip(ws: Sequence[np.ndarray], max_width: int = 20) -> float:
+    """SeqLip (Virmaux & Scaman 2018, Theorem 3) on float weights ``W_0 … W_ℓ``, each
+    factor's maximum over σ ∈ {0,1}^width found by enumeration (exact SeqLip).
+
+    >>> import numpy as np
+    >>> round(seqlip([np.array([[1.0], [1.0]]), np.array([[1.0, -1.0]])]), 12)
+    1.0
+    """
+    ell = len(ws) - 1
+    if ell == 0:
+        return float(np.linalg.norm(ws[0], 2))
+    svd = [np.linalg.svd(w, full_matrices=False) for w in ws]
+    total = 1.0
+    for i in range(1, ell + 1):  # hidden layer i sits between W_{i-1} and W_i
+        u_prev, s_prev, _ = svd[i - 1]
+        _, s_next, vt_next = svd[i]
+        sp = s_prev if i - 1 == 0 else np.sqrt(s_prev)
+        sn = s_next if i == ell else np.sqrt(s_next)
+        left = sn[:, None] * vt_next  # r' × width
+        right = u_prev * sp[None, :]  # width × r
+        width = right.shape[0]
+        if width > max_width:
+            raise InputError(f"SeqLip enumerates 2^{width} patterns of a hidden layer, more than 2^{max_width}",
+                             path="--max-width")
+        pats = np.array(list(itertools.product((0.0, 1.0), repeat=width)))
+        stacked = np.einsum("aw,pw,wb->pab", left, pats, right)
+        total *= float(np.linalg.norm(stacked, 2, axis=(1, 2)).max())
+    return total
+
+
+def c_theorem1(net: Network, norm: str) -> Quantity:
+    """Seed 002's Theorem 1: ``C = Π ‖W_l‖_{q,∞} Π ‖σ_l‖_{BV2,p}`` (1/p + 1/q = 1).
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> c_theorem1(sawtooth_network(1), "inf").value   # ‖W_0‖_{1,∞}=1, ‖W_1‖_{1,∞}=2, ‖relu‖=2, ‖id‖=1
+    Fraction(4, 1)
+    """
+    norm = parse_norm(norm)
+    chain = net.chain
+    bv = [[fn.bv2_norm() for fn in fns] for fns in chain.acts] + [[Fraction(1)] * net.output_dim]
+    if norm == "2":
+        sq = Fraction(1)
+        for a, b in zip(chain.affines, bv):
+            sq *= max(sum((v * v for v in row), Fraction(0)) for row in a.weight)
+            sq *= sum((x * x for x in b), Fraction(0))
+        return _quantity(_sqrt(sq))
+    value = Fraction(1)
+    for a, b in zip(chain.affines, bv):
+        if norm == "1":  # q = ∞: the largest entry; p = 1: the sum over neurons
+            value *= max(abs(v) for row in a.weight for v in row) * sum(b, Fraction(0))
+        else:  # p = ∞, q = 1: the largest row sum; the largest BV2 norm
+            value *= max(sum((abs(v) for v in row), Fraction(0)) for row in a.weight) * max(b)
+    return Quantity(value, EXACT)
+
+
+def c_e(net: Network) -> Quantity:
+    """Seed 002's Proposition 3 (ℓ2): ``C_E = Π ‖W_l‖_F Π ‖σ_l‖_{BV2,1}``, exactly.
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> c_e(sawtooth_network(1)).algebraic.startswith("the root of")
+    True
+    """
+    chain = net.chain
+    sq = Fraction(1)
+    for a in chain.affines:
+        sq *= sum((v * v for row in a.weight for v in row), Fraction(0))
+    for fns in chain.acts:
+        s = sum((fn.bv2_norm() for fn in fns), Fraction(0))
+        sq *= s * s
+    sq *= net.output_dim**2
+    return _quantity(_sqrt(sq))
+
+
+def _sqrt(q: Fraction) -> Fraction | Algebraic:
+    if q == 0:
+        return Fraction(0)
+    return sqrt_of_largest_root((-q.numerator, q.denominator))
+
+
+def bounds(
+    net: Network,
+    norm: str,
+    *,
+    backend: str = "exact",
+    device: str | None = None,
+    max_nodes: int = 200_000,
+    k2_definition: str = "seqlip",
+) -> Bounds:
+    """Every bound that applies, for ``norm`` in ``{"1", "2", "inf"}``.
+
+    ``backend="exact"`` computes here; ``"numpy"`` / ``"torch"`` hand over to
+    ``exactrelu.backends.<backend>.bounds(net, norm, device=device)``.
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> b = bounds(sawtooth_network(1), "inf")
+    >>> b.values["K3"].value, sorted(b.undefined)
+    (Fraction(2, 1), ['K2'])
+    """
+    norm = parse_norm(norm)
+    if backend != "exact":
+        return _delegate(net, norm, backend, device)
+    start = time.perf_counter()
+    values: dict[str, Quantity] = {}
+    undefined: dict[str, str] = {}
+    diagnostics: dict[str, Any] = {}
+
+    def attempt(name: str, fn: Any) -> None:
+        try:
+            out = fn()
+        except InputError as e:
+            undefined[name] = e.message
+            return
+        if isinstance(out, tuple):
+            values[name], extra = out
+            diagnostics.update(extra)
+        else:
+            values[name] = out
+
+    attempt("K_star", lambda: k_star(net, norm))
+    attempt("K", lambda: (require_slopes(net, "K", 0), k_patterns(net, norm, max_nodes))[1])
+    attempt("K1", lambda: k1(net, norm))
+    if norm == "2":
+        attempt("K2", lambda: k2(net, k2_definition))
+    else:
+        undefined["K2"] = "Virmaux–Scaman's bound is defined for the ℓ2 norm only"
+    attempt("K3", lambda: k3(net, norm))
+    attempt("K4", lambda: k4(net, norm))
+    attempt("C", lambda: c_theorem1(net, norm))
+    if norm == "2":
+        attempt("C_E", lambda: c_e(net))
+    diagnostics["time_s"] = round(time.perf_counter() - start, 6)
+    return Bounds(norm, values, undefined, diagnostics)
+
+
+def _delegate(net: Network, norm: str, backend: str, device: str | None) -> Bounds:
+    import importlib
+
+    if backend not in ("numpy", "torch"):
+        raise InputError(f"expected a backend among exact, numpy, torch, got {backend!r}", path="--backend")
+    try:
+        module = importlib.import_module(f"exactrelu.backends.{backend}")
+    except ImportError as e:
+        raise InputError(f"the {backend} backend is not available ({e})", path="--backend") from None
+    if not hasattr(module, "bounds"):
+        raise InputError(f"the {backend} backend has no bounds()", path="--backend")
+    return module.bounds(net, norm, device=device)

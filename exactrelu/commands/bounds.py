@@ -1,0 +1,49 @@
+"""``exactrelu bounds CASE --norm {1,2,inf}``: seed 004's K bounds and seed 002's C, C_E, beside L."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..bounds import NAMES, bounds
+from ..errors import LimitReached
+from ..lipschitz import lipschitz
+from ..norms import parse_norm
+from . import Outcome, load
+
+NAME = "bounds"
+HELP = "K_star, K, K1, K2, K3, K4 (seed 004), C, C_E (seed 002) and the exact L, for one norm"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", help="case file or network file")
+    p.add_argument("--norm", default="inf", help="1, 2 or inf (default inf)")
+    p.add_argument("--backend", default="exact", choices=("exact", "numpy", "torch"), help="default exact")
+    p.add_argument("--device", default=None, help="device for the torch backend (cpu, cuda)")
+    p.add_argument("--k2", default="seqlip", choices=("seqlip", "max_sigma"), help="K2's definition (ℓ2)")
+    p.add_argument("--max-nodes", type=int, default=200_000, help="node budget of K's branch and bound")
+    p.add_argument("--no-l", action="store_true", help="skip the exact L")
+    p.add_argument("--l-time-limit", type=float, default=None, metavar="S", help="time limit for L (then no L)")
+
+
+def run(args: argparse.Namespace) -> Outcome:
+    case = load(args.case)
+    norm = parse_norm(args.norm)
+    b = bounds(case.network, norm, backend=args.backend, device=args.device, max_nodes=args.max_nodes,
+               k2_definition=args.k2)
+    doc = b.to_json()
+    doc["backend"] = args.backend
+    lines = [f"{case.network.name or args.case}: bounds for the {'ℓ' + norm if norm != 'inf' else 'ℓ∞'} norm"]
+    if not args.no_l and args.backend == "exact":
+        try:
+            res = lipschitz(case.network, norm, case.domain, time_limit=args.l_time_limit)
+            doc.update(res.value.to_json("L"))
+            doc["L_witness"] = res.to_json()["witness"]
+        except LimitReached as e:
+            doc["L"] = None
+            doc["L_error"] = str(e)
+    for name in ("L",) + NAMES:
+        if doc.get(name) is not None:
+            lines.append(f"  {name:6} = {doc[name]}  ≈ {doc[name + '_float']}  [{doc[name + '_guarantee']}]")
+        elif f"{name}_undefined" in doc:
+            lines.append(f"  {name:6}   not defined: {doc[name + '_undefined']}")
+    return Outcome(doc, "\n".join(lines))

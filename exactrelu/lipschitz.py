@@ -1,0 +1,791 @@
+"""The exact Lipschitz constant of a PL network over a domain, for ℓ1, ℓ2 and ℓ∞.
+
+``L = max_R ‖J_R‖`` over the activation regions R of the domain (SPEC §3). Rather than
+visiting every region, a depth-first branch and bound runs over activation-pattern
+prefixes, neuron by neuron and layer by layer. A node is a prefix whose region (the
+points of the domain's interior where the decided neurons sit strictly inside their
+chosen pieces) is nonempty, shown by an exact rational point strictly inside it:
+
+- the branch holding the parent's point needs nothing more;
+- over a box, a piece that the neuron's exact affine pre-activation range over the box
+  misses is empty with no further work;
+- in the plane (any domain, R² included), the region is kept as an exact convex polygon in
+  homogeneous coordinates (vertices ``(X, Y, W)``, ``W = 0`` for a direction to infinity),
+  started from the four closed quadrants cut by the domain, and cut by the new half-planes:
+  no LP at all (empty when its vertices span no cone of dimension 3, else the sum of its
+  vertices is an interior point);
+- otherwise one float LP proposes a point or, through its duals, a Motzkin certificate
+  of emptiness, either checked in exact rationals; when neither checks, the exact method
+  of `exactrelu.polyhedra.interior_point` decides.
+
+A node is pruned when a bound on every Jacobian below it cannot beat the best value found:
+the pre-activation gradients ``G`` of the current layer are exact, and backwards interval
+arithmetic encloses ``W_ℓ D … W_{k+1} D_k`` with each undecided neuron's slope in the hull
+of the slopes it can reach (over a box: the pieces its interval pre-activation range
+meets), so ``|J| <= max(|lo|, |hi|)`` entrywise (`_IntervalBound`). Pruning skips only
+subtrees that cannot hold a larger norm, so the answer is exact: a maximum over
+full-dimensional regions, with a rational witness point inside a region attaining it.
+
+ℓ1 and ℓ∞ values are rational; ℓ2 values are algebraic (`exactrelu.norms.Algebraic`),
+compared exactly; an ℓ2 candidate is discarded without any eigenvalue when
+``lo²·I − JᵀJ`` is positive definite, lo a rational below the best value.
+
+>>> from exactrelu.constructions import sawtooth_network
+>>> res = lipschitz(sawtooth_network(1), "inf")
+>>> res.value.value, res.witness, res.jacobian
+(Fraction(3, 2), (Fraction(3, 4),), ((Fraction(3, 2),),))
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+from flint import fmpq, fmpq_mat
+
+from .domain import Domain
+from .errors import InputError, LimitReached
+from .network import Network
+from .norms import Algebraic, below_in_l2, lower_rational, norm_1, norm_2, norm_inf, parse_norm
+from .numbers import matrix_fractions, to_fmpq, to_fraction
+from .polyhedra import LPStats, interior_point
+from .results import CERTIFIED, EXACT, Quantity
+
+
+@dataclass(frozen=True)
+class LipschitzResult:
+    """The Lipschitz constant of a network over a domain, for one norm.
+
+    ``value``: the `Quantity` (exact, or a certified interval when a limit stopped the
+    search); ``exact``: the number itself (`Fraction`, or `Algebraic` for ℓ2);
+    ``witness``: a rational point inside a region attaining it; ``pattern``: that region's
+    states (``2*piece`` per neuron, odd for a neuron whose pre-activation is constant at a
+    knot); ``jacobian``: its Jacobian; ``diagnostics``: nodes visited, pruned, infeasible,
+    LPs, leaves, time.
+    """
+
+    norm: str
+    value: Quantity
+    exact: Fraction | Algebraic | None
+    witness: tuple[Fraction, ...] | None
+    pattern: tuple[tuple[int, ...], ...] | None
+    jacobian: tuple[tuple[Fraction, ...], ...] | None
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC's keys: norm, value, value_float, interval (ℓ2), witness, and more."""
+        from .numbers import format_number
+
+        doc: dict[str, Any] = {"norm": self.norm}
+        q = self.value
+        doc.update(q.to_json("value"))
+        doc["guarantee"] = q.guarantee
+        if isinstance(self.exact, Algebraic) and not self.exact.is_rational:
+            doc["polynomial"] = list(self.exact.poly)
+        if q.interval is not None:
+            doc["interval"] = doc.pop("value_interval")
+        doc["witness"] = None if self.witness is None else [format_number(v) for v in self.witness]
+        doc["pattern"] = None if self.pattern is None else [list(p) for p in self.pattern]
+        doc["jacobian"] = None if self.jacobian is None else [[format_number(v) for v in r] for r in self.jacobian]
+        doc["diagnostics"] = self.diagnostics
+        return doc
+
+
+@dataclass
+class _Node:
+    layer: int  # 0-based hidden layer being decided
+    neuron: int  # next neuron to decide in that layer
+    rows: list[tuple[list[fmpq], fmpq]]  # strict rows a·x < beta of the prefix
+    point: list[fmpq]  # a rational point strictly inside the prefix's region
+    G: fmpq_mat  # pre-activation gradients of the layer (width × n)
+    g: list[fmpq]  # pre-activation offsets
+    slopes: list[fmpq]  # decided slopes of the layer
+    intercepts: list[fmpq]
+    states: list[int]
+    done: tuple[tuple[int, ...], ...]  # states of completed layers
+    bound: Any
+    B: Any = None  # the interval enclosure of the Jacobians below (see `_IntervalBound`)
+    polygon: list[tuple[fmpq, fmpq, fmpq]] | None = None  # the region's closure (plane), homogeneous
+    hulls: list[tuple[fmpq, fmpq]] | None = None  # slope hulls of the layer's neurons over the region
+
+
+def _value_norm(norm: str) -> Callable[[fmpq_mat], Fraction | Algebraic]:
+    return {"1": norm_1, "inf": norm_inf, "2": norm_2}[norm]
+
+
+def lipschitz(
+    net: Network,
+    norm: str = "inf",
+    domain: Domain | None = None,
+    *,
+    max_nodes: int | None = None,
+    time_limit: float | None = None,
+    prune: bool = True,
+) -> LipschitzResult:
+    """The exact Lipschitz constant ``L_p`` of ``net`` over ``domain`` (all of R^n by default).
+
+    ``prune=False`` visits every region (for comparison). ``max_nodes`` / ``time_limit``
+    raise `LimitReached` whose ``partial`` is a `LipschitzResult` with a certified interval
+    [best found, largest bound still open].
+
+    >>> from exactrelu.network import Network, affine, activation
+    >>> net = Network.from_layers(2, [affine([[1, 1], [1, -1]]), activation("relu"), affine([[1, 1]])])
+    >>> [str(lipschitz(net, p).value.value) for p in ("1", "inf")]
+    ['2', '2']
+    >>> lipschitz(net, "2").value.value                     # J = [2, 0] on x > |y|
+    Fraction(2, 1)
+    >>> one = Network.from_layers(2, [affine([[1, 1]]), activation("relu"), affine([[1]])])
+    >>> lipschitz(one, "2").exact.text()
+    'the root of x**2 - 2 in [1, 2]'
+    """
+    norm = parse_norm(norm)
+    domain = domain if domain is not None else Domain.whole(net.input_dim)
+    if domain.dim != net.input_dim:
+        raise InputError(f"expected a domain of dimension {net.input_dim}, got {domain.dim}", path="domain")
+    start = time.perf_counter()
+    stats = LPStats()
+    chain = net.chain
+    n = net.input_dim
+    dom_rows = [([to_fmpq(v) for v in row], to_fmpq(bi)) for row, bi in zip(domain.A, domain.b)]
+    if domain.box is not None:  # the centre of a box (lo < hi on every axis)
+        root_point = [(lo + hi) / 2 for lo, hi in domain.box]
+    else:
+        root = interior_point([r for r, _ in dom_rows], [b for _, b in dom_rows], dim=n, stats=stats)
+        if not root.nonempty:
+            raise InputError("the domain has an empty interior", path="domain")
+        root_point = list(root.point)
+    evaluate = _value_norm(norm)
+    ibound = _IntervalBound(net, domain, norm) if prune else None
+    counters = {"nodes": 0, "pruned": 0, "infeasible": 0, "leaves": 0}
+    best: list[Any] = [None, None, None, None, None]  # value, lower rational, point, states, J
+
+    def bound_of(B: Any) -> Any:
+        return ibound.value(B)
+
+    threshold: list[Any] = [None]  # best[1] (², for ℓ2) as an fmpq, compared with the bounds
+
+    def beaten(bound: Any) -> bool:
+        return threshold[0] is not None and bound <= threshold[0]
+
+    def offer_leaf(J: fmpq_mat, point: list[fmpq], states: tuple[tuple[int, ...], ...]) -> None:
+        counters["leaves"] += 1
+        if norm == "2" and best[0] is not None and best[1] > 0 and below_in_l2(J, best[1]):
+            return
+        value = evaluate(J)
+        if best[0] is None or _compare(value, best[0]) > 0:
+            best[:] = [value, lower_rational(value), point, states, J]
+            lo = to_fmpq(best[1])
+            threshold[0] = lo * lo if norm == "2" else lo
+
+    x0 = [to_fmpq(v) for v in root_point]
+    pieces = [[_exact_pieces(fn) for fn in fns] for fns in chain.acts]
+    box_q = [(to_fmpq(l), to_fmpq(u)) for l, u in domain.box] if domain.box is not None else None
+    first = _layer_start(chain, 0, _identity(n), [fmpq(0)] * n)
+    def region_range(polygon: Any, a: list[fmpq], beta: fmpq) -> tuple[fmpq | None, fmpq | None] | None:
+        if polygon is not None:
+            return _polygon_range(polygon, a, beta)
+        if box_q is not None:
+            return _affine_range(a, beta, box_q)
+        return None
+
+    def open_layer(layer: int, G: fmpq_mat, g: list[fmpq], polygon: Any) -> tuple[Any, Any]:
+        """The bound enclosure at the start of a layer, with each neuron's slope hull over the
+        region (the pieces its exact pre-activation range there meets)."""
+        if ibound is None or layer >= len(chain.acts):
+            return None, None
+        hulls = []
+        for j, (knots, slopes, _) in enumerate(pieces[layer]):
+            a = [G[j, k] for k in range(n)]
+            r = region_range(polygon, a, g[j]) if any(v != 0 for v in a) else None
+            if r is None:
+                hulls.append(ibound.hull[layer][j])
+                continue
+            meet = [slopes[p] for p in range(len(slopes)) if _piece_meets(knots, p, r)]
+            hulls.append((min(meet), max(meet)))
+        return ibound.start(layer, G, hulls), hulls
+    box = domain.box
+    B0, hulls0 = open_layer(0, first[0], first[1], None)
+    stack = [_Node(0, 0, [], x0, first[0], first[1], [], [], [], (), None, B0, None, hulls0)]
+    if n == 2:  # regions are convex polygons: clip them exactly, no LP
+        root = stack.pop()
+        one, zero = fmpq(1), fmpq(0)
+        if box_q is not None:
+            (l0, u0), (l1, u1) = box_q
+            starts = [[(l0, l1, one), (u0, l1, one), (u0, u1, one), (l0, u1, one)]]
+        else:  # the closed quadrants cover the plane, each a pointed cone
+            starts = [[(zero, zero, one), (fmpq(sx), zero, zero), (zero, fmpq(sy), zero)]
+                      for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1))]
+        for start_polygon in starts:
+            polygon = _clip(start_polygon, dom_rows)
+            if polygon is not None:
+                B0, hulls0 = open_layer(0, root.G, root.g, polygon)
+                stack.append(_Node(0, 0, [], _inside(polygon), root.G, root.g, [], [], [], (), None, B0, polygon, hulls0))
+    while stack:
+        node = stack.pop()
+        if prune and node.bound is not None and beaten(node.bound):
+            counters["pruned"] += 1
+            continue
+        counters["nodes"] += 1
+        if max_nodes is not None and counters["nodes"] > max_nodes or (
+            time_limit is not None and time.perf_counter() - start > time_limit
+        ):
+            raise LimitReached(
+                f"stopped after {counters['nodes'] - 1} nodes",
+                partial=_partial(norm, best, stack + [node], counters, stats, start),
+            )
+        if node.layer == len(chain.acts):
+            offer_leaf(node.G, node.point, node.done)
+            continue
+        fns = chain.acts[node.layer]
+        if node.neuron == len(fns):
+            M = _layer_map(node)
+            c = [s * gv + ic for s, gv, ic in zip(node.slopes, node.g, node.intercepts)]
+            G, g = _layer_start(chain, node.layer + 1, M, c)
+            done = node.done + (tuple(node.states),)
+            B1, hulls1 = open_layer(node.layer + 1, G, g, node.polygon)
+            stack.append(
+                _Node(node.layer + 1, 0, node.rows, node.point, G, g, [], [], [], done, node.bound,
+                      B1, node.polygon, hulls1)
+            )
+            continue
+        j = node.neuron
+        fn = fns[j]
+        knots, slopes, intercepts = pieces[node.layer][j]
+        a = [node.G[j, k] for k in range(n)]
+        beta = node.g[j]
+        if all(v == 0 for v in a):  # constant pre-activation: no choice, no split
+            st = _state(knots, beta)
+            # its row of |G| is zero, so the bound matrix does not change
+            child = _child(node, [], node.point, slopes[st // 2], intercepts[st // 2], st, node.bound, node.B)
+            child.polygon = node.polygon
+            stack.append(child)
+            continue
+        z0 = _dot(a, node.point) + beta
+        here = _state(knots, z0)
+        children = []
+        z_range = _affine_range(a, beta, box_q) if box_q is not None else None
+        for piece in range(len(slopes)):
+            if z_range is not None and not _piece_meets(knots, piece, z_range):
+                counters["infeasible"] += 1
+                continue
+            s, ic = slopes[piece], intercepts[piece]
+            B = ibound.decide(node.B, node.layer, j, s, a, node.hulls[j]) if node.B is not None else None
+            b = bound_of(B) if B is not None else None
+            new_rows = []
+            if piece > 0:
+                new_rows.append(([-v for v in a], beta - knots[piece - 1]))
+            if piece < len(knots):
+                new_rows.append((a, knots[piece] - beta))
+            children.append((b, piece, s, ic, new_rows, B))
+        if prune:
+            children.sort(key=lambda ch: ch[0] if ch[0] is not None else 0)
+        for b, piece, s, ic, new_rows, B in children:
+            if prune and b is not None and beaten(b):
+                counters["pruned"] += 1
+                continue
+            polygon = None
+            if node.polygon is not None:
+                polygon = _clip(node.polygon, new_rows)
+                if polygon is None:
+                    counters["infeasible"] += 1
+                    continue
+            if here == 2 * piece:
+                point = node.point
+            elif polygon is not None:
+                point = _inside(polygon)
+            else:
+                rows = dom_rows + node.rows + new_rows
+                found = _interior_1d(rows) if n == 1 else _interior(rows, n, stats)
+                if found is None:
+                    counters["infeasible"] += 1
+                    continue
+                point = found
+            child = _child(node, new_rows, point, s, ic, 2 * piece, b, B)
+            child.polygon = polygon
+            stack.append(child)
+    value, _, point, states, J = best
+    diagnostics = _diagnostics(counters, stats, start)
+    return LipschitzResult(
+        norm,
+        _quantity(value),
+        value,
+        tuple(to_fraction(v) for v in point),
+        states,
+        matrix_fractions(J),
+        diagnostics,
+    )
+
+
+def _interior(rows: list[tuple[list[fmpq], fmpq]], n: int, stats: LPStats) -> list[fmpq] | None:
+    """A rational point strictly inside all rows, or None when there is none, decided exactly.
+
+    One float LP (HiGHS: the largest slack t of ``a·x + t‖a‖ <= beta``, ``t <= 1``) proposes
+    either a point (kept when it checks strictly, exactly) or, through its duals, a Motzkin
+    certificate ``μ >= 0, Σμ = 1, Aᵀμ = 0, βᵀμ <= 0`` (kept when it checks exactly, after
+    re-solving on its support in rationals). When neither checks, the exact method of
+    `exactrelu.polyhedra.interior_point` decides.
+    """
+    proposal = _float_proposal(rows, n, stats)
+    if proposal is not None:
+        kind, value = proposal
+        if kind == "point" and all(_dot(a, value) < beta for a, beta in rows):
+            return value
+        if kind == "certificate" and _motzkin_holds(rows, value, n):
+            return None
+    res = interior_point([r for r, _ in rows], [v for _, v in rows], dim=n, stats=stats, propose=False)
+    return [to_fmpq(v) for v in res.point] if res.nonempty else None
+
+
+def _dot(a: list[fmpq], x: list[fmpq]) -> fmpq:
+    total = fmpq(0)
+    for u, v in zip(a, x):
+        total += u * v
+    return total
+
+
+def _float_proposal(rows: list[tuple[list[fmpq], fmpq]], n: int, stats: LPStats) -> tuple[str, Any] | None:
+    import numpy as np
+    from scipy.optimize import linprog
+
+    stats.float_lps += 1
+    A = np.array([[float(v) for v in a] for a, _ in rows], dtype=float).reshape(len(rows), n)
+    b = np.array([float(beta) for _, beta in rows], dtype=float)
+    norms = np.sqrt((A * A).sum(axis=1))
+    norms[norms == 0] = 1.0
+    c = np.zeros(n + 1)
+    c[-1] = -1.0
+    try:
+        res = linprog(c, A_ub=np.hstack([A, norms[:, None]]), b_ub=b, bounds=[(None, None)] * n + [(None, 1.0)],
+                      method="highs")
+    except ValueError:
+        return None
+    if res.status != 0:
+        return None
+    if -res.fun > 1e-9:
+        point = []
+        for v in res.x[:n]:
+            f = Fraction(float(v)).limit_denominator(1 << 24)
+            point.append(fmpq(f.numerator, f.denominator))
+        return "point", point
+    mu = -np.asarray(res.ineqlin.marginals)
+    support = [i for i in range(len(rows)) if mu[i] > 1e-10]
+    return ("certificate", support) if support else None
+
+
+def _motzkin_holds(rows: list[tuple[list[fmpq], fmpq]], support: list[int], n: int) -> bool:
+    """Solve ``Σ_S μ_i a_i = 0, Σ_S μ_i = 1`` exactly on the support; check μ >= 0 and βᵀμ <= 0."""
+    k = len(support)
+    M = fmpq_mat(n + 1, k + 1, [0] * ((n + 1) * (k + 1)))
+    for col, i in enumerate(support):
+        a = rows[i][0]
+        for r in range(n):
+            M[r, col] = a[r]
+        M[n, col] = 1
+    M[n, k] = 1
+    R, rank = M.rref()
+    mu = [fmpq(0)] * k
+    for r in range(rank):
+        lead = next(c for c in range(k + 1) if R[r, c] != 0)
+        if lead == k:
+            return False  # inconsistent
+        mu[lead] = R[r, k]
+    if any(v < 0 for v in mu) or sum(mu, fmpq(0)) != 1:
+        return False
+    for r in range(n):
+        if sum((mu[c] * rows[i][0][r] for c, i in enumerate(support)), fmpq(0)) != 0:
+            return False
+    return sum((mu[c] * rows[i][1] for c, i in enumerate(support)), fmpq(0)) <= 0
+
+
+def _clip(
+    polygon: list[tuple[fmpq, fmpq, fmpq]], rows: list[tuple[list[fmpq], fmpq]]
+) -> list[tuple[fmpq, fmpq, fmpq]] | None:
+    """A convex polygon of the plane, in homogeneous coordinates (the extreme rays
+    ``(X, Y, W)``, ``W >= 0``, of a pointed cone), cut by the half-planes ``a·x <= beta``
+    (the closures of strict rows: ``a·(X, Y) − beta W <= 0``); None when what is left has no
+    interior. Exact.
+
+    >>> q = lambda *v: tuple(fmpq(x) for x in v)
+    >>> square = [q(0, 0, 1), q(1, 0, 1), q(1, 1, 1), q(0, 1, 1)]
+    >>> len(_clip(square, [([fmpq(1), fmpq(1)], fmpq(1))]))
+    3
+    >>> _clip(square, [([fmpq(1), fmpq(1)], fmpq(0))]) is None
+    True
+    >>> quadrant = [q(0, 0, 1), q(1, 0, 0), q(0, 1, 0)]        # x >= 0, y >= 0
+    >>> _inside(_clip(quadrant, [([fmpq(-1), fmpq(0)], fmpq(-5))]))   # and x >= 5
+    [6, 1]
+    """
+    for a, beta in rows:
+        vals = [a[0] * X + a[1] * Y - beta * W for X, Y, W in polygon]
+        out: list[tuple[fmpq, fmpq, fmpq]] = []
+        k = len(polygon)
+        for i in range(k):
+            p, r = polygon[i], polygon[(i + 1) % k]
+            vp, vr = vals[i], vals[(i + 1) % k]
+            if vp <= 0:
+                out.append(p)
+            if (vp < 0 < vr) or (vr < 0 < vp):  # the edge's ray on the line: vr·p − vp·r
+                ray = (tuple(vr * u - vp * w for u, w in zip(p, r)) if vp < 0 else
+                       tuple(vp * w - vr * u for u, w in zip(p, r)))
+                out.append(_normalise(ray))
+        polygon = out
+        if len(polygon) < 3:
+            return None
+    first = polygon[0]
+    for i in range(1, len(polygon) - 1):
+        if _det3(first, polygon[i], polygon[i + 1]) != 0:
+            return polygon
+    return None
+
+
+def _normalise(ray: tuple[fmpq, ...]) -> tuple[fmpq, fmpq, fmpq]:
+    """The same ray scaled to W = 1 (a point), or to max(|X|, |Y|) = 1 at infinity."""
+    X, Y, W = ray
+    scale = W if W != 0 else max(abs(X), abs(Y))
+    return X / scale, Y / scale, W / scale
+
+
+def _det3(p: tuple[fmpq, fmpq, fmpq], q: tuple[fmpq, fmpq, fmpq], r: tuple[fmpq, fmpq, fmpq]) -> fmpq:
+    return p[0] * (q[1] * r[2] - q[2] * r[1]) - p[1] * (q[0] * r[2] - q[2] * r[0]) + p[2] * (q[0] * r[1] - q[1] * r[0])
+
+
+def _inside(polygon: list[tuple[fmpq, fmpq, fmpq]]) -> list[fmpq]:
+    """A point strictly inside a full-dimensional polygon: the sum of its extreme rays (a
+    positive combination of all of them), dehomogenised (its W is positive, since the
+    rays do not all lie at infinity)."""
+    X = sum((p[0] for p in polygon), fmpq(0))
+    Y = sum((p[1] for p in polygon), fmpq(0))
+    W = sum((p[2] for p in polygon), fmpq(0))
+    return [X / W, Y / W]
+
+
+def _interior_1d(rows: list[tuple[list[fmpq], fmpq]]) -> list[fmpq] | None:
+    """A point of ``{x in R : a x < beta for every row}``, or None: an interval, exactly.
+
+    >>> _interior_1d([([fmpq(2)], fmpq(1)), ([fmpq(-1)], fmpq(0))])
+    [1/4]
+    >>> _interior_1d([([fmpq(1)], fmpq(0)), ([fmpq(-1)], fmpq(0))]) is None
+    True
+    """
+    lo: fmpq | None = None
+    hi: fmpq | None = None
+    for (a,), beta in rows:
+        if a == 0:
+            if not beta > 0:
+                return None
+        elif a > 0:
+            t = beta / a
+            hi = t if hi is None or t < hi else hi
+        else:
+            t = beta / a
+            lo = t if lo is None or t > lo else lo
+    if lo is not None and hi is not None:
+        return [(lo + hi) / 2] if lo < hi else None
+    if lo is not None:
+        return [lo + 1]
+    if hi is not None:
+        return [hi - 1]
+    return [fmpq(0)]
+
+
+def _compare(a: Fraction | Algebraic, b: Fraction | Algebraic) -> int:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return (a > b) - (a < b)
+    a = a if isinstance(a, Algebraic) else Algebraic.rational(a)
+    return a.compare(b)
+
+
+def _quantity(value: Fraction | Algebraic) -> Quantity:
+    if isinstance(value, Fraction):
+        return Quantity(value, EXACT)
+    if value.is_rational:
+        return Quantity(value.value, EXACT)
+    a = value.refine(Fraction(1, 2**40))
+    return Quantity(float(a), EXACT, interval=a.interval, algebraic=a.text())
+
+
+def _child(
+    node: _Node, new_rows: list, point: list[fmpq], s: fmpq, ic: fmpq, state: int, bound: Any, B: fmpq_mat | None
+) -> _Node:
+    return _Node(
+        node.layer,
+        node.neuron + 1,
+        node.rows + new_rows,
+        point,
+        node.G,
+        node.g,
+        node.slopes + [s],
+        node.intercepts + [ic],
+        node.states + [state],
+        node.done,
+        bound,
+        B,
+        None,
+        node.hulls,
+    )
+
+
+def _identity(n: int) -> fmpq_mat:
+    return fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def _layer_start(chain: Any, layer: int, M: fmpq_mat, c: list[fmpq]) -> tuple[fmpq_mat, list[fmpq]]:
+    """Pre-activation gradients and offsets of hidden layer ``layer`` (or the output)."""
+    aff = chain.affines[layer]
+    G = aff.W * M
+    col = aff.W * fmpq_mat(len(c), 1, c) + aff.b
+    return G, [col[i, 0] for i in range(col.nrows())]
+
+
+def _layer_map(node: _Node) -> fmpq_mat:
+    """The Jacobian of the completed layer's outputs: ``diag(slopes) G``."""
+    return _diag_signed(node.slopes) * node.G if node.slopes else node.G
+
+
+def _diag_signed(values: list[fmpq]) -> fmpq_mat:
+    w = len(values)
+    return fmpq_mat(w, w, [values[i] if i == j else 0 for i in range(w) for j in range(w)])
+
+
+def _exact_pieces(fn: Any) -> tuple[list[fmpq], list[fmpq], list[fmpq]]:
+    """An activation's knots, slopes and intercepts (per piece) as fmpq."""
+    affine_parts = [fn.piece_affine(p) for p in range(fn.num_pieces)]
+    return [to_fmpq(t) for t in fn.knots], [to_fmpq(s) for s, _ in affine_parts], [to_fmpq(c) for _, c in affine_parts]
+
+
+def _state(knots: list[fmpq], z: fmpq) -> int:
+    """``2*i`` inside piece i, ``2*j + 1`` at knot j (as `PiecewiseLinear.state`)."""
+    for j, t in enumerate(knots):
+        if z < t:
+            return 2 * j
+        if z == t:
+            return 2 * j + 1
+    return 2 * len(knots)
+
+
+def _affine_range(a: list[fmpq], beta: fmpq, box: Any) -> tuple[fmpq, fmpq]:
+    """The exact range of ``a·x + beta`` over a box (pairs of fmpq)."""
+    lo = hi = beta
+    for ak, (l, u) in zip(a, box):
+        p, q = ak * l, ak * u
+        lo += p if p < q else q
+        hi += q if p < q else p
+    return lo, hi
+
+
+def _piece_meets(knots: list[fmpq], piece: int, z_range: tuple[fmpq | None, fmpq | None]) -> bool:
+    """Whether the open piece ``(t_{piece-1}, t_piece)`` meets the open range (lo, hi)
+    (None: unbounded on that side)."""
+    lo, hi = z_range
+    if piece > 0 and hi is not None and not knots[piece - 1] < hi:
+        return False
+    if piece < len(knots) and lo is not None and not knots[piece] > lo:
+        return False
+    return True
+
+
+def _polygon_range(
+    polygon: list[tuple[fmpq, fmpq, fmpq]], a: list[fmpq], beta: fmpq
+) -> tuple[fmpq | None, fmpq | None]:
+    """The range of ``a·x + beta`` over a homogeneous polygon: its values at the finite
+    vertices, and unbounded on a side where a vertex at infinity points."""
+    lo: fmpq | None = None
+    hi: fmpq | None = None
+    up = down = False
+    for X, Y, W in polygon:
+        d = a[0] * X + a[1] * Y
+        if W == 0:
+            up |= d > 0
+            down |= d < 0
+            continue
+        v = d / W + beta
+        lo = v if lo is None or v < lo else lo
+        hi = v if hi is None or v > hi else hi
+    return (None if down else lo), (None if up else hi)
+
+
+class _IntervalBound:
+    """Bounds on every Jacobian below a search node, by interval arithmetic backwards.
+
+    For hidden layer k, ``suffix[k]`` encloses (entrywise, as [lo, hi]) every matrix
+    ``W_ℓ D_{ℓ-1} … D_{k+1} W_{k+1}`` with each neuron's slope in the hull of the slopes of
+    the pieces it can reach (all of them; over a box domain, those its interval-arithmetic
+    pre-activation range meets). A node in layer k holds the enclosure of ``suffix[k] Ŝ_k G``
+    as a sum over the layer's neurons of one term each (a decided neuron's exact slope, an
+    undecided one's hull), so deciding a neuron replaces one term. Entrywise
+    ``|J| <= max(|lo|, |hi|)`` gives the norm bound (ℓ2: via ‖B‖_2² <= min(‖B‖_1‖B‖_∞, ‖B‖_F²)).
+    """
+
+    def __init__(self, net: Network, domain: Domain, norm: str) -> None:
+        chain = net.chain
+        self.norm = norm
+        self.hull = _slope_hulls(net, domain)
+        ell = len(chain.acts)
+        self.suffix: list[tuple[list[list[fmpq]], list[list[fmpq]]]] = [([], [])] * ell
+        if ell == 0:
+            return
+        W = chain.affines[ell].W
+        lo = [[W[i, j] for j in range(W.ncols())] for i in range(W.nrows())]
+        self.suffix[ell - 1] = (lo, [row[:] for row in lo])
+        for k in range(ell - 2, -1, -1):
+            Lo, Hi = self.suffix[k + 1]
+            Wk = chain.affines[k + 1].W
+            rows = [[Wk[j, c] for c in range(Wk.ncols())] for j in range(Wk.nrows())]
+            m = len(Lo)
+            nlo = [[fmpq(0)] * Wk.ncols() for _ in range(m)]
+            nhi = [[fmpq(0)] * Wk.ncols() for _ in range(m)]
+            for j, (slo, shi) in enumerate(self.hull[k + 1]):
+                for i in range(m):
+                    xlo, xhi = _scale(Lo[i][j], Hi[i][j], slo, shi)
+                    for c, w in enumerate(rows[j]):
+                        p, q = xlo * w, xhi * w
+                        nlo[i][c] += p if p < q else q
+                        nhi[i][c] += q if p < q else p
+            self.suffix[k] = (nlo, nhi)
+
+    def _term(self, layer: int, j: int, slo: fmpq, shi: fmpq, g: list[fmpq]) -> tuple[list[list[fmpq]], list[list[fmpq]]]:
+        Lo, Hi = self.suffix[layer]
+        tlo, thi = [], []
+        for i in range(len(Lo)):
+            xlo, xhi = _scale(Lo[i][j], Hi[i][j], slo, shi)
+            rlo, rhi = [], []
+            for w in g:
+                p, q = xlo * w, xhi * w
+                rlo.append(p if p < q else q)
+                rhi.append(q if p < q else p)
+            tlo.append(rlo)
+            thi.append(rhi)
+        return tlo, thi
+
+    def start(self, layer: int, G: fmpq_mat, hulls: list[tuple[fmpq, fmpq]]) -> Any:
+        """The enclosure for a node at the start of hidden layer ``layer``, each neuron's
+        slope in its hull (``hulls``: over the node's region; within `self.hull`)."""
+        n = G.ncols()
+        m = len(self.suffix[layer][0])
+        lo = [[fmpq(0)] * n for _ in range(m)]
+        hi = [[fmpq(0)] * n for _ in range(m)]
+        for j, (slo, shi) in enumerate(hulls):
+            tlo, thi = self._term(layer, j, slo, shi, [G[j, c] for c in range(n)])
+            for i in range(m):
+                for c in range(n):
+                    lo[i][c] += tlo[i][c]
+                    hi[i][c] += thi[i][c]
+        return lo, hi
+
+    def decide(self, B: Any, layer: int, j: int, slope: fmpq, g: list[fmpq], hull: tuple[fmpq, fmpq]) -> Any:
+        """The enclosure once neuron j of ``layer`` (whose term used ``hull``) takes ``slope``."""
+        lo, hi = B
+        slo, shi = hull
+        olo, ohi = self._term(layer, j, slo, shi, g)
+        nlo, nhi = self._term(layer, j, slope, slope, g)
+        return (
+            [[lo[i][c] - olo[i][c] + nlo[i][c] for c in range(len(g))] for i in range(len(lo))],
+            [[hi[i][c] - ohi[i][c] + nhi[i][c] for c in range(len(g))] for i in range(len(hi))],
+        )
+
+    def value(self, B: Any) -> fmpq:
+        """A rational bound on ‖J‖ (on ‖J‖_2² for ℓ2) for every Jacobian the enclosure holds."""
+        lo, hi = B
+        mag = [[-a if -a > b else b for a, b in zip(rl, rh)] for rl, rh in zip(lo, hi)]  # max(|lo|, |hi|)
+        if self.norm == "inf":
+            return max(sum(row, fmpq(0)) for row in mag)
+        one = max(sum((row[c] for row in mag), fmpq(0)) for c in range(len(mag[0])))
+        if self.norm == "1":
+            return one
+        inf = max(sum(row, fmpq(0)) for row in mag)
+        return min(one * inf, sum((v * v for row in mag for v in row), fmpq(0)))
+
+
+def _scale(lo: fmpq, hi: fmpq, slo: fmpq, shi: fmpq) -> tuple[fmpq, fmpq]:
+    """The hull of ``{x·s : x in [lo, hi], s in [slo, shi]}``."""
+    products = (lo * slo, lo * shi, hi * slo, hi * shi)
+    return min(products), max(products)
+
+
+def _slope_hulls(net: Network, domain: Domain) -> list[list[tuple[fmpq, fmpq]]]:
+    """For every hidden neuron, the least and largest slope of the pieces it can reach: all
+    pieces, or over a box domain those its pre-activation range (interval arithmetic,
+    exact) meets."""
+    chain = net.chain
+    hulls: list[list[tuple[fmpq, fmpq]]] = []
+    box = [(to_fmpq(l), to_fmpq(u)) for l, u in domain.box] if domain.box is not None else None
+    for k, fns in enumerate(chain.acts):
+        layer = []
+        ranges = None
+        if box is not None:
+            W, b = chain.affines[k].W, chain.affines[k].b
+            ranges = [_affine_range([W[j, c] for c in range(W.ncols())], b[j, 0], box) for j in range(W.nrows())]
+        out_box = []
+        for j, fn in enumerate(fns):
+            pieces = range(fn.num_pieces)
+            if ranges is not None:
+                lo, hi = ranges[j]
+                kq = [to_fmpq(t) for t in fn.knots]
+                pieces = [p for p in pieces if lo == hi and p == _state(kq, lo) // 2
+                          or lo < hi and _piece_meets(kq, p, (lo, hi))]
+                values = [fn(to_fraction(lo)), fn(to_fraction(hi))] + [fn(t) for t in fn.knots if lo < to_fmpq(t) < hi]
+                out_box.append((to_fmpq(min(values)), to_fmpq(max(values))))
+            slopes = [to_fmpq(fn.slopes[p]) for p in pieces] or [fmpq(0)]
+            layer.append((min(slopes), max(slopes)))
+        hulls.append(layer)
+        box = out_box if ranges is not None else None
+    return hulls
+
+
+def _diagnostics(counters: dict[str, int], stats: LPStats, start: float) -> dict[str, Any]:
+    return {
+        "nodes": counters["nodes"],
+        "pruned": counters["pruned"],
+        "infeasible": counters["infeasible"],
+        "leaves": counters["leaves"],
+        "lps": stats.lps,
+        "exact_lps": stats.exact_lps,
+        "time_s": round(time.perf_counter() - start, 6),
+    }
+
+
+def _partial(norm: str, best: list[Any], open_nodes: list[_Node], counters: dict, stats: LPStats, start: float) -> LipschitzResult:
+    """What a limit leaves: the best value found and a certified upper bound (the largest
+    bound of an open node; without one, unknown)."""
+    value = best[0]
+    bounds = [None if nd.bound is None else to_fraction(nd.bound) for nd in open_nodes]
+    upper: Fraction | None = None
+    if bounds and all(b is not None for b in bounds):
+        top = max(bounds)
+        upper = top if norm != "2" else _sqrt_upper(top)
+        if value is not None:
+            upper = max(upper, _upper_of(value))
+    lo = lower_rational(value) if value is not None else Fraction(0)
+    q = Quantity(upper, CERTIFIED, upper=True, interval=(lo, upper)) if upper is not None else Quantity(
+        None, CERTIFIED, lower=True, interval=None
+    )
+    return LipschitzResult(
+        norm,
+        q,
+        value,
+        None if best[2] is None else tuple(to_fraction(v) for v in best[2]),
+        best[3],
+        None if best[4] is None else matrix_fractions(best[4]),
+        _diagnostics(counters, stats, start),
+    )
+
+
+def _upper_of(value: Fraction | Algebraic) -> Fraction:
+    return value if isinstance(value, Fraction) else (value.value if value.is_rational else value.interval[1])
+
+
+def _sqrt_upper(q: Fraction) -> Fraction:
+    """A rational ``>= sqrt(q)``."""
+    if q <= 0:
+        return Fraction(0)
+    import math
+
+    num = math.isqrt(q.numerator * 2**64 // q.denominator) + 1
+    return Fraction(num, 2**32)
+
+
+def jacobian_norm(J: fmpq_mat, norm: str) -> Fraction | Algebraic:
+    """``‖J‖`` for ``norm`` in ``{"1", "2", "inf"}`` (exact)."""
+    return _value_norm(parse_norm(norm))(J)

@@ -1,0 +1,395 @@
+"""Exact operator norms of rational matrices: ℓ1, ℓ∞ (rational) and ℓ2 (algebraic).
+
+``‖M‖_1`` is the largest column sum of absolute values, ``‖M‖_∞`` the largest row sum;
+both are rational. ``‖M‖_2`` is ``sqrt(λ_max(MᵀM))``, an algebraic number: it is given
+by its minimal polynomial over the integers and an interval with rational ends holding
+exactly one real root of it, which `Algebraic.refine` narrows as far as asked. Two such
+numbers compare exactly (`Algebraic.compare`), so a maximum of ℓ2 norms is exact too.
+
+>>> from exactrelu.numbers import fmpq_matrix
+>>> m = fmpq_matrix([[1, 1], [0, 1]])
+>>> operator_norm(m, "1"), operator_norm(m, "inf")
+(Fraction(2, 1), Fraction(2, 1))
+>>> s = operator_norm(m, "2")            # the golden ratio
+>>> s.poly, s.is_rational
+((-1, -1, 1), False)
+>>> lo, hi = s.refine(Fraction(1, 10**6)).interval
+>>> float(lo) <= (1 + 5 ** 0.5) / 2 <= float(hi)
+True
+>>> operator_norm(fmpq_matrix([[3, 0], [0, 4]]), "2").value
+Fraction(4, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+from flint import arb, fmpq, fmpq_mat, fmpz_poly
+
+from .errors import InputError
+from .numbers import to_fraction
+
+NORMS = ("1", "2", "inf")
+
+
+def parse_norm(text: object, path: str = "--norm") -> str:
+    """The norm's canonical name: ``"1"``, ``"2"`` or ``"inf"``.
+
+    >>> parse_norm(2), parse_norm("infinity"), parse_norm("l1")
+    ('2', 'inf', '1')
+    """
+    key = str(text).strip().lower().removeprefix("l").removeprefix("ℓ")
+    key = {"infinity": "inf", "∞": "inf", "oo": "inf"}.get(key, key)
+    if key not in NORMS:
+        raise InputError(f"expected a norm among 1, 2, inf, got {text!r}", path=path)
+    return key
+
+
+def abs_matrix(m: fmpq_mat) -> fmpq_mat:
+    """The entrywise absolute value ``|M|``."""
+    return fmpq_mat(m.nrows(), m.ncols(), [abs(v) for row in m.table() for v in row])
+
+
+def norm_1(m: fmpq_mat) -> Fraction:
+    """``‖M‖_1``: the largest column sum of absolute values.
+
+    >>> from exactrelu.numbers import fmpq_matrix
+    >>> norm_1(fmpq_matrix([[1, -2], ["1/2", 3]]))
+    Fraction(5, 1)
+    """
+    rows = m.table()
+    if not rows or not rows[0]:
+        return Fraction(0)
+    return max(to_fraction(sum((abs(r[j]) for r in rows), fmpq(0))) for j in range(len(rows[0])))
+
+
+def norm_inf(m: fmpq_mat) -> Fraction:
+    """``‖M‖_∞``: the largest row sum of absolute values.
+
+    >>> from exactrelu.numbers import fmpq_matrix
+    >>> norm_inf(fmpq_matrix([[1, -2], ["1/2", 3]]))
+    Fraction(7, 2)
+    """
+    rows = m.table()
+    if not rows or not rows[0]:
+        return Fraction(0)
+    return max(to_fraction(sum((abs(v) for v in r), fmpq(0))) for r in rows)
+
+
+def _sign_at(poly: Sequence[int], q: Fraction) -> int:
+    """The sign of the integer polynomial (ascending coefficients) at the rational q."""
+    a, b = q.numerator, q.denominator
+    d = len(poly) - 1
+    total = sum(c * a**i * b ** (d - i) for i, c in enumerate(poly))
+    return (total > 0) - (total < 0)
+
+
+def _arb_bounds(x: arb) -> tuple[Fraction, Fraction]:
+    """Rational ends of an arb ball."""
+    man, exp = x.mid().man_exp()
+    mid = Fraction(int(man)) * Fraction(2) ** int(exp)
+    rman, rexp = x.rad().man_exp()
+    rad = Fraction(int(rman)) * Fraction(2) ** int(rexp)
+    return mid - rad, mid + rad
+
+
+@dataclass(frozen=True)
+class Algebraic:
+    """A real algebraic number: the one root of ``poly`` in ``interval``.
+
+    ``poly``: the minimal polynomial, integer coefficients in ascending order, primitive,
+    leading coefficient positive. ``interval``: ``(lo, hi)`` rationals with ``lo <= hi``
+    containing exactly one real root of ``poly`` (``lo == hi`` only for a rational).
+    """
+
+    poly: tuple[int, ...]
+    interval: tuple[Fraction, Fraction]
+
+    @classmethod
+    def rational(cls, q: Fraction | int) -> "Algebraic":
+        """A rational as an algebraic number of degree 1.
+
+        >>> Algebraic.rational(Fraction(3, 2)).poly
+        (-3, 2)
+        """
+        q = Fraction(q)
+        return cls((-q.numerator, q.denominator), (q, q))
+
+    @property
+    def is_rational(self) -> bool:
+        return len(self.poly) == 2
+
+    @property
+    def value(self) -> Fraction | None:
+        """The rational value, or None when the number is irrational."""
+        return Fraction(-self.poly[0], self.poly[1]) if self.is_rational else None
+
+    def refine(self, width: Fraction) -> "Algebraic":
+        """The same number with an isolating interval no wider than ``width`` (exact bisection)."""
+        if self.is_rational:
+            return self
+        lo, hi = self.interval
+        s_lo = _sign_at(self.poly, lo)
+        while hi - lo > width:
+            mid = (lo + hi) / 2
+            s = _sign_at(self.poly, mid)
+            if s == 0:  # impossible for an irreducible polynomial of degree > 1
+                raise ArithmeticError("rational root of an irreducible polynomial")
+            if s == s_lo:
+                lo = mid
+            else:
+                hi = mid
+        return Algebraic(self.poly, (lo, hi))
+
+    def compare(self, other: "Algebraic | Fraction | int") -> int:
+        """-1, 0 or 1 as self <, =, > other, decided exactly.
+
+        >>> two = Algebraic.rational(2)
+        >>> root2 = sqrt_of_largest_root((-2, 1))   # sqrt(2)
+        >>> root2.compare(two), two.compare(root2), root2.compare(root2), root2.compare(Fraction(7, 5))
+        (-1, 1, 0, 1)
+        """
+        if not isinstance(other, Algebraic):
+            other = Algebraic.rational(Fraction(other))
+        if self.is_rational and other.is_rational:
+            a, b = self.value, other.value
+            return (a > b) - (a < b)
+        if self.poly == other.poly:
+            lo = max(self.interval[0], other.interval[0])
+            hi = min(self.interval[1], other.interval[1])
+            if lo < hi and _sign_at(self.poly, lo) * _sign_at(self.poly, hi) < 0:
+                return 0
+        a, b = self, other
+        while True:
+            if a.interval[1] < b.interval[0]:
+                return -1
+            if b.interval[1] < a.interval[0]:
+                return 1
+            if a.is_rational and b.is_rational:  # pragma: no cover - handled above
+                return 0
+            wa = a.interval[1] - a.interval[0]
+            wb = b.interval[1] - b.interval[0]
+            width = max(wa, wb) / 4 or Fraction(1, 2**60)
+            a, b = a.refine(width), b.refine(width)
+
+    def __float__(self) -> float:
+        if self.is_rational:
+            return float(self.value)
+        lo, hi = self.refine(Fraction(1, 2**60)).interval
+        return float((lo + hi) / 2)
+
+    def text(self) -> str:
+        """The exact description: the rational, or ``root of P in [lo, hi]``.
+
+        >>> sqrt_of_largest_root((-2, 1)).text()
+        'the root of x**2 - 2 in [1, 2]'
+        """
+        if self.is_rational:
+            v = self.value
+            return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        lo, hi = self.interval
+        return f"the root of {poly_text(self.poly)} in [{lo}, {hi}]"
+
+
+def poly_text(poly: Sequence[int]) -> str:
+    """An integer polynomial (ascending coefficients) as text in x.
+
+    >>> poly_text((-2, 0, 3))
+    '3*x**2 - 2'
+    """
+    terms = []
+    for i in range(len(poly) - 1, -1, -1):
+        c = poly[i]
+        if c == 0:
+            continue
+        mag = abs(c)
+        mono = "" if i == 0 else "x" if i == 1 else f"x**{i}"
+        body = str(mag) if not mono else mono if mag == 1 else f"{mag}*{mono}"
+        sign = "-" if c < 0 else "+"
+        terms.append((sign, body))
+    if not terms:
+        return "0"
+    first_sign, first = terms[0]
+    out = ("-" if first_sign == "-" else "") + first
+    for sign, body in terms[1:]:
+        out += f" {sign} {body}"
+    return out
+
+
+def _primitive(p: fmpz_poly) -> tuple[int, ...]:
+    coeffs = [int(c) for c in p.coeffs()]
+    g = 0
+    for c in coeffs:
+        g = math.gcd(g, c)
+    if coeffs[-1] < 0:
+        g = -g
+    return tuple(c // g for c in coeffs)
+
+
+def _largest_real_root_factor(poly: fmpz_poly) -> tuple[tuple[int, ...], tuple[Fraction, Fraction]]:
+    """The irreducible factor of ``poly`` (all of whose roots are real) holding its largest
+    root, with a short dyadic interval isolating that root among the factor's roots."""
+    best: Algebraic | None = None
+    _, factors = poly.factor()
+    for fac, _mult in factors:
+        coeffs = _primitive(fac)
+        if len(coeffs) == 2:
+            candidate = Algebraic.rational(Fraction(-coeffs[0], coeffs[1]))
+        else:
+            roots = sorted((_arb_bounds(z.real) for z, _ in fac.complex_roots()), key=lambda iv: iv[1])
+            candidate = _as_algebraic(coeffs, _coarsen(roots[-1], roots[:-1]))
+        if best is None or candidate.compare(best) > 0:
+            best = candidate
+    assert best is not None
+    return best.poly, best.interval
+
+
+def _coarsen(iv: tuple[Fraction, Fraction], others: Sequence[tuple[Fraction, Fraction]]) -> tuple[Fraction, Fraction]:
+    """The coarsest dyadic interval ``[a/2^k, b/2^k]`` around ``iv`` that meets none of ``others``."""
+    lo, hi = iv
+    k = 0
+    while True:
+        scale = Fraction(2) ** k
+        a = Fraction(math.floor(lo * scale)) / scale
+        b = Fraction(math.ceil(hi * scale)) / scale
+        if a < b and all(o[1] < a or o[0] > b for o in others):
+            return a, b
+        k += 1
+
+
+def _as_algebraic(coeffs: tuple[int, ...], iv: tuple[Fraction, Fraction]) -> Algebraic:
+    """An `Algebraic` from an arb-derived interval, its root checked exactly by a sign change."""
+    if len(coeffs) == 2:
+        return Algebraic(coeffs, iv)
+    lo, hi = iv
+    if not (_sign_at(coeffs, lo) * _sign_at(coeffs, hi) < 0):
+        raise ArithmeticError("root isolation failed: no sign change on the interval")
+    return Algebraic(coeffs, (lo, hi))
+
+
+def sqrt_of_largest_root(poly: Sequence[int]) -> Algebraic:
+    """``sqrt`` of the largest root of an integer polynomial (ascending coefficients) whose
+    roots are all real and nonnegative (a characteristic polynomial of ``MᵀM``).
+
+    >>> sqrt_of_largest_root((4, -5, 1)).value     # roots 1 and 4
+    Fraction(2, 1)
+    """
+    p = fmpz_poly(list(poly))
+    coeffs, iv = _largest_real_root_factor(p)
+    lam = _as_algebraic(coeffs, iv)
+    if lam.is_rational and lam.value == 0:
+        return Algebraic.rational(0)
+    squared = fmpz_poly([c if i % 2 == 0 else 0 for i, c in enumerate(_interleave(coeffs))])
+    s_coeffs, s_iv = _largest_real_root_factor(squared)
+    return _as_algebraic(s_coeffs, s_iv)
+
+
+def _interleave(coeffs: Sequence[int]) -> list[int]:
+    """Coefficients of p(x²) from those of p(x)."""
+    out = [0] * (2 * len(coeffs) - 1)
+    for i, c in enumerate(coeffs):
+        out[2 * i] = c
+    return out
+
+
+def gram(m: fmpq_mat) -> fmpq_mat:
+    """``MᵀM`` or ``MMᵀ``, whichever is smaller (same nonzero spectrum)."""
+    return m.transpose() * m if m.ncols() <= m.nrows() else m * m.transpose()
+
+
+def norm_2(m: fmpq_mat) -> Algebraic:
+    """``‖M‖_2 = sqrt(λ_max(MᵀM))`` exactly.
+
+    >>> from exactrelu.numbers import fmpq_matrix
+    >>> norm_2(fmpq_matrix([[1, 1]])).text()
+    'the root of x**2 - 2 in [1, 2]'
+    """
+    g = gram(m)
+    if all(v == 0 for row in g.table() for v in row):
+        return Algebraic.rational(0)
+    cp = g.charpoly()
+    den = 1
+    for c in cp.coeffs():
+        den = den * int(c.q) // math.gcd(den, int(c.q))
+    ints = [int((c * den).p) for c in cp.coeffs()]
+    return sqrt_of_largest_root(ints)
+
+
+def operator_norm(m: fmpq_mat, norm: str) -> Fraction | Algebraic:
+    """The induced norm ``norm`` (``"1"``, ``"2"``, ``"inf"``) of a rational matrix, exactly."""
+    norm = parse_norm(norm)
+    if norm == "1":
+        return norm_1(m)
+    if norm == "inf":
+        return norm_inf(m)
+    return norm_2(m)
+
+
+def as_algebraic(x: Fraction | Algebraic) -> Algebraic:
+    """Rationals and algebraic numbers in one type, for exact comparison."""
+    return x if isinstance(x, Algebraic) else Algebraic.rational(x)
+
+
+def maximum(values: Sequence[Fraction | Algebraic]) -> tuple[int, Fraction | Algebraic]:
+    """(index, value) of the largest, compared exactly (first one on ties).
+
+    >>> maximum([Fraction(1), sqrt_of_largest_root((-2, 1)), Fraction(7, 5)])[0]
+    1
+    """
+    best = 0
+    for i in range(1, len(values)):
+        if as_algebraic(values[i]).compare(as_algebraic(values[best])) > 0:
+            best = i
+    return best, values[best]
+
+
+def lower_rational(x: Fraction | Algebraic) -> Fraction:
+    """A rational ``<= x`` (x itself when rational)."""
+    return x if isinstance(x, Fraction) else (x.value if x.is_rational else x.interval[0])
+
+
+def upper_rational(x: Fraction | Algebraic) -> Fraction:
+    """A rational ``>= x`` (x itself when rational)."""
+    return x if isinstance(x, Fraction) else (x.value if x.is_rational else x.interval[1])
+
+
+def enclosure(x: Fraction | Algebraic, width: Fraction = Fraction(1, 2**40)) -> tuple[Fraction, Fraction]:
+    """Rational ``(lo, hi)`` with ``lo <= x <= hi`` and ``hi - lo <= width``.
+
+    >>> enclosure(Fraction(3, 2))
+    (Fraction(3, 2), Fraction(3, 2))
+    """
+    if isinstance(x, Fraction):
+        return x, x
+    return x.refine(width).interval
+
+
+def below_in_l2(m: fmpq_mat, bound: Fraction) -> bool:
+    """Whether ``‖M‖_2 < bound``, decided exactly: ``bound²·I − MᵀM`` positive definite
+    (all pivots of its exact LDLᵀ positive). No eigenvalue is computed.
+
+    >>> from exactrelu.numbers import fmpq_matrix
+    >>> m = fmpq_matrix([[1, 1]])                 # norm sqrt(2)
+    >>> below_in_l2(m, Fraction(3, 2)), below_in_l2(m, Fraction(7, 5))
+    (True, False)
+    """
+    if bound <= 0:
+        return False
+    g = gram(m)
+    n = g.nrows()
+    b2 = fmpq(bound.numerator**2, bound.denominator**2)
+    a = [[(b2 if i == j else fmpq(0)) - g[i, j] for j in range(n)] for i in range(n)]
+    for k in range(n):
+        pivot = a[k][k]
+        if pivot <= 0:
+            return False
+        for i in range(k + 1, n):
+            if a[i][k] == 0:
+                continue
+            f = a[i][k] / pivot
+            for j in range(k + 1, n):
+                a[i][j] -= f * a[k][j]
+    return True

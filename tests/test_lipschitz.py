@@ -1,0 +1,144 @@
+"""The exact Lipschitz constant against an independent brute force over all activation
+patterns (tests/brute.py), against the Jacobian at random points, and on hand examples."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exactrelu.calculus import derivative
+from exactrelu.domain import Domain
+from exactrelu.errors import InputError, LimitReached
+from exactrelu.lipschitz import LipschitzResult, lipschitz
+from exactrelu.network import Network, activation, affine
+from exactrelu.norms import Algebraic, maximum, norm_1, norm_2, norm_inf
+from exactrelu.numbers import fmpq_matrix
+from exactrelu.strategies import networks, points
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib leaves tests/ off sys.path
+from brute import full_dimensional_regions  # noqa: E402
+
+NORMS = {"1": norm_1, "inf": norm_inf, "2": norm_2}
+
+
+def _as_alg(x):
+    return x if isinstance(x, Algebraic) else Algebraic.rational(x)
+
+
+def brute_lipschitz(net: Network, norm: str, domain: Domain | None = None):
+    regions = full_dimensional_regions(net, domain)
+    values = [NORMS[norm](fmpq_matrix(r.jacobian)) for r in regions]
+    return maximum(values)[1], regions
+
+
+domains = st.sampled_from([None, "box", "small-box"])
+
+
+def _domain(kind, n):
+    if kind == "box":
+        return Domain.from_box([[-1, 1]] * n)
+    if kind == "small-box":
+        return Domain.from_box([["-1/3", "1/2"]] * n)
+    return None
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(max_input_dim=2, max_width=2, max_hidden_layers=2), domains, st.sampled_from(["1", "inf", "2"]))
+def test_l_equals_the_brute_force_maximum(net, kind, norm):
+    domain = _domain(kind, net.input_dim)
+    expected, regions = brute_lipschitz(net, norm, domain)
+    res = lipschitz(net, norm, domain)
+    assert _as_alg(res.exact).compare(_as_alg(expected)) == 0
+    # the witness lies in the domain and attains the value: its Jacobian there is the reported one
+    J = fmpq_matrix(res.jacobian)
+    assert _as_alg(NORMS[norm](J)).compare(_as_alg(expected)) == 0
+    if domain is not None:
+        assert domain.contains(res.witness)
+    d = derivative(net, res.witness, "0")
+    if not d.on_kink:
+        assert [list(r) for r in d.matrix] == [list(r) for r in res.jacobian]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2), st.data())
+def test_l_is_at_least_the_jacobian_norm_at_random_points(net, data):
+    res = {p: lipschitz(net, p) for p in ("1", "inf")}
+    for _ in range(5):
+        x = data.draw(points(net.input_dim))
+        d = derivative(net, x, "0")
+        if d.on_kink:
+            continue
+        J = fmpq_matrix(d.matrix)
+        for p in ("1", "inf"):
+            assert NORMS[p](J) <= res[p].exact
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2, kinds=("relu", "leaky_relu", "hardtanh")))
+def test_pruning_does_not_change_the_answer(net):
+    for p in ("inf", "2"):
+        a = lipschitz(net, p)
+        b = lipschitz(net, p, prune=False)
+        assert _as_alg(a.exact).compare(_as_alg(b.exact)) == 0
+        assert b.diagnostics["pruned"] == 0
+
+
+def test_hand_examples():
+    # |x| - |y| style: relu(x) - relu(-x) + 2 relu(y): slopes per region by hand
+    net = Network.from_layers(2, [affine([[1, 0], [-1, 0], [0, 1]]), activation("relu"), affine([[1, 1, 2], [0, 0, 1]])])
+    # Jacobians: [[±1, 0 or 2], [0, 0 or 1]]; the largest: [[1, 2], [0, 1]]
+    assert lipschitz(net, "inf").exact == 3  # row sums 3
+    assert lipschitz(net, "1").exact == 3  # column sums 1, 3
+    two = lipschitz(net, "2").exact  # ‖[[1,2],[0,1]]‖_2 = 1 + √2
+    assert two.poly == (-1, -2, 1) and two.compare(Fraction(2414, 1000)) == 1 and two.compare(Fraction(2415, 1000)) == -1
+    # on the box y < 0 the relu(y) neuron is off: J = [[±1, 0], [0, 0]]
+    neg = Domain.from_box([[-1, 1], [-2, -1]])
+    assert lipschitz(net, "inf", neg).exact == 1
+
+
+def test_zero_hidden_layers_and_constant_neurons():
+    lin = Network.from_layers(2, [affine([[1, -3]], [5])])
+    assert lipschitz(lin, "1").exact == 3 and lipschitz(lin, "inf").exact == 4
+    # a neuron with a constant pre-activation at its knot splits nothing
+    const = Network.from_layers(1, [affine([[0], [2]]), activation("relu"), affine([[7, 1]])])
+    assert lipschitz(const, "inf").exact == 2
+
+
+def test_limits_and_errors():
+    net = Network.from_layers(2, [affine([[1, 1], [1, -1], [2, 1]]), activation("relu"), affine([[1, 1, 1]])])
+    with pytest.raises(LimitReached) as e:
+        lipschitz(net, "inf", max_nodes=2)
+    partial = e.value.partial
+    assert isinstance(partial, LipschitzResult) and partial.value.guarantee == "certified"
+    exact = lipschitz(net, "inf").exact
+    if partial.value.interval is not None:
+        lo, hi = partial.value.interval
+        assert lo <= exact <= hi
+    with pytest.raises(InputError):
+        lipschitz(net, "inf", Domain.from_box([[0, 1]]))
+    with pytest.raises(InputError):
+        lipschitz(net, "3")
+    empty = Domain.from_halfspaces([[1, 0], [-1, 0]], [0, 0], 2)
+    with pytest.raises(InputError):
+        lipschitz(net, "inf", empty)
+
+
+def test_float_path_agrees_on_random_nets():
+    """A sampled float estimate never exceeds the exact L (it is a maximum over regions)."""
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        w0 = rng.integers(-3, 4, size=(4, 2))
+        w1 = rng.integers(-3, 4, size=(2, 4))
+        net = Network.from_layers(2, [affine(w0.tolist(), [1, -1, 0, 2]), activation("relu"), affine(w1.tolist())])
+        L = float(lipschitz(net, "inf").exact)
+        xs = rng.uniform(-5, 5, size=(400, 2))
+        for x in xs:
+            on = (w0 @ x + np.array([1, -1, 0, 2])) > 0
+            J = w1 @ (on[:, None] * w0)
+            assert np.abs(J).sum(axis=1).max() <= L + 1e-12
