@@ -48,6 +48,7 @@ from typing import Any, Sequence
 import numpy as np
 from flint import fmpq_mat
 
+from .domain import Domain
 from .errors import InputError
 from .network import Network
 from .norms import (
@@ -79,6 +80,9 @@ class Bounds:
     values: dict[str, Quantity]
     undefined: dict[str, str] = field(default_factory=dict)
     diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Quantity:
+        return self.values[name]
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"norm": self.norm}
@@ -541,11 +545,14 @@ def bounds(
     device: str | None = None,
     max_nodes: int = 200_000,
     k2_definition: str = "seqlip",
+    domain: Domain | None = None,
 ) -> Bounds:
     """Every bound that applies, for ``norm`` in ``{"1", "2", "inf"}``.
 
     ``backend="exact"`` computes here; ``"numpy"`` / ``"torch"`` hand over to
-    ``exactrelu.backends.<backend>.bounds(net, norm, device=device)``.
+    ``exactrelu.backends.<backend>.bounds(net, norm, device=device, domain=domain)``.
+    The K bounds hold on every domain; ``domain`` only bounds where the float paths
+    search for a lower bound on L.
 
     >>> from exactrelu.constructions import sawtooth_network
     >>> b = bounds(sawtooth_network(1), "inf")
@@ -554,7 +561,7 @@ def bounds(
     """
     norm = parse_norm(norm)
     if backend != "exact":
-        return _delegate(net, norm, backend, device)
+        return _delegate(net, norm, backend, device, domain)
     start = time.perf_counter()
     values: dict[str, Quantity] = {}
     undefined: dict[str, str] = {}
@@ -588,7 +595,7 @@ def bounds(
     return Bounds(norm, values, undefined, diagnostics)
 
 
-def _delegate(net: Network, norm: str, backend: str, device: str | None) -> Bounds:
+def _delegate(net: Network, norm: str, backend: str, device: str | None, domain: Domain | None) -> Bounds:
     import importlib
 
     if backend not in ("numpy", "torch"):
@@ -599,4 +606,4 @@ def _delegate(net: Network, norm: str, backend: str, device: str | None) -> Boun
         raise InputError(f"the {backend} backend is not available ({e})", path="--backend") from None
     if not hasattr(module, "bounds"):
         raise InputError(f"the {backend} backend has no bounds()", path="--backend")
-    return module.bounds(net, norm, device=device)
+    return module.bounds(net, norm, device=device, domain=domain)

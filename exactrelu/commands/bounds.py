@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> Outcome:
     case = load(args.case)
     norm = parse_norm(args.norm)
     b = bounds(case.network, norm, backend=args.backend, device=args.device, max_nodes=args.max_nodes,
-               k2_definition=args.k2)
+               k2_definition=args.k2, domain=case.domain)
     doc = b.to_json()
     doc["backend"] = args.backend
     lines = [f"{case.network.name or args.case}: bounds for the {'ℓ' + norm if norm != 'inf' else 'ℓ∞'} norm"]
@@ -41,7 +41,11 @@ def run(args: argparse.Namespace) -> Outcome:
         except LimitReached as e:
             doc["L"] = None
             doc["L_error"] = str(e)
+    if args.backend != "exact" and doc.get("L_lower") is not None:
+        lines.append(f"  L      in [{doc['L_lower']}, {doc['L_upper']}]  (lower end: {doc.get('L_lower_guarantee', '')}; upper end: certified)")
     for name in ("L",) + NAMES:
+        if name == "L" and args.backend != "exact":
+            continue
         if doc.get(name) is not None:
             lines.append(f"  {name:6} = {doc[name]}  ≈ {doc[name + '_float']}  [{doc[name + '_guarantee']}]")
         elif f"{name}_undefined" in doc:
