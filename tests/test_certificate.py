@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-sys.path.insert(0, str(Path(__file__).parent))  # for brute.py under --import-mode=importlib
-from exactrelu.certificate import certify  # noqa: E402
+from exactrelu.certificate import certify
 from exactrelu.check import check_certificate
 from exactrelu.domain import Domain
 from exactrelu.io.case import Case

@@ -3,9 +3,7 @@ patterns (tests/brute.py), against the Jacobian at random points, and on hand ex
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +19,7 @@ from exactrelu.norms import Algebraic, maximum, norm_1, norm_2, norm_inf
 from exactrelu.numbers import fmpq_matrix
 from exactrelu.strategies import networks, points
 
-sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib leaves tests/ off sys.path
-from brute import full_dimensional_regions  # noqa: E402
+from brute import full_dimensional_regions  # tests/ is on pythonpath (pyproject.toml)
 
 NORMS = {"1": norm_1, "inf": norm_inf, "2": norm_2}
 
