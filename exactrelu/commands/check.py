@@ -4,11 +4,11 @@ exit 0 when every claim holds, 1 otherwise."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from ..check import check_certificate
 from ..errors import InputError
+from ..io.case import read_json
 from . import Outcome
 
 NAME = "check"
@@ -21,12 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> Outcome:
     path = Path(args.certificate)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InputError(f"cannot read the file: {e.strerror or e}", file=str(path)) from None
-    except json.JSONDecodeError as e:
-        raise InputError(f"expected JSON: {e.msg} at line {e.lineno}", file=str(path)) from None
+    doc = read_json(path)
     try:
         v = check_certificate(doc)
     except InputError as e:

@@ -52,17 +52,26 @@ class Case:
         return self.network.name
 
 
-def read_case(path: str | os.PathLike[str]) -> Case:
-    """Read a case file; any problem raises `InputError` naming the file and the JSON path."""
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """A JSON file's document; unreadable files and bad JSON raise `InputError` naming the file.
+
+    NaN and Infinity are read as floats, so that the number parser rejects them with their path.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise InputError(f"cannot read the file: {e.strerror or e}", file=str(p)) from None
     try:
-        data = json.loads(text)  # NaN/Infinity become floats, rejected with their JSON path below
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"expected JSON: {e.msg} at line {e.lineno}, column {e.colno}", file=str(p)) from None
+
+
+def read_case(path: str | os.PathLike[str]) -> Case:
+    """Read a case file; any problem raises `InputError` naming the file and the JSON path."""
+    p = Path(path)
+    data = read_json(p)
     try:
         case = case_from_json(data)
     except InputError as e:
