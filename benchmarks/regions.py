@@ -80,21 +80,27 @@ def run_exact(net: Network, domain: Domain | None, limit: float) -> dict:
         "regions": g.activation_regions,
         "seconds": dt,
         "lps": g.stats.get("lps", 0),
+        "exact_lps": g.stats.get("exact_lps", 0),
+        "float_lps": g.stats.get("float_lps", 0),
         "complete": complete,
     }
 
 
 def table_one(limit: float, quick: bool) -> list[str]:
     archs = {2: [[8], [16], [8, 8], [6, 6, 6]], 4: [[8], [16], [8, 8], [6, 6, 6]], 6: [[8], [12], [8, 8]], 8: [[10], [12], [8, 8]]}
-    lines = ["| n0 | widths | regions | complete | seconds | regions/s | LPs/region |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| n0 | widths | regions | complete | seconds | regions/s | exact LPs/region | float solves/region |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for n0, arch_list in archs.items():
         for widths in arch_list[: 2 if quick else None]:
             r = run_exact(random_net(n0, widths, seed=n0 * 100 + sum(widths)), None, limit)
             rate = r["regions"] / r["seconds"] if r["seconds"] else float("nan")
-            lpr = r["lps"] / r["regions"] if r["regions"] else float("nan")
+            exact = r["exact_lps"] / r["regions"] if r["regions"] else float("nan")
+            floats = r["float_lps"] / r["regions"] if r["regions"] else float("nan")
             lines.append(
                 f"| {n0} | {widths} | {r['regions']} | {'yes' if r['complete'] else 'no (time limit)'} | "
-                f"{r['seconds']:.1f} | {rate:.0f} | {lpr:.1f} |"
+                f"{r['seconds']:.1f} | {rate:.0f} | {exact:.1f} | {floats:.1f} |"
             )
             print(lines[-1], flush=True)
     return lines

@@ -20,9 +20,11 @@ API
     a rational ``x`` with ``A x <= b``, or a Farkas ray ``y >= 0, A^T y = 0, b^T y < 0``.
 ``is_empty(A, b)`` -> bool (closed polyhedron).
 ``lp_max(c, A, b)`` -> `LPResult`: exact optimum (status, value, point, dual), or a
-    certificate of infeasibility / an unbounded ray.
+    certificate of infeasibility / an unbounded ray; ``lp_max_basis`` also gives the
+    optimal basis (rows defining the optimal vertex), reusable for other objectives.
 ``boundedness(A, b)`` -> `BoundedResult`: bounded with ``y > 0, A^T y = 0, rank A = n``
-    (Stiemke), or a ray ``d != 0`` with ``A d <= 0``.
+    (Stiemke; y proposed by float nonnegative least squares and completed and checked
+    exactly, an exact LP when that fails), or a ray ``d != 0`` with ``A d <= 0``.
 ``simplex(M, r, c)`` -> `SimplexResult`: ``min c^T y, M y = r, y >= 0`` exactly.
 
 Every function takes an optional ``stats`` (`LPStats`) that counts the LPs solved.
@@ -193,6 +195,12 @@ def simplex(M: Rows, r: Sequence[Number], c: Sequence[Number], *, stats: LPStats
     >>> simplex([[1, 1]], [-1], [0, 0]).status
     'infeasible'
     """
+    return _simplex(M, r, c, stats)[0]
+
+
+def _simplex(M: Rows, r: Sequence[Number], c: Sequence[Number], stats: LPStats | None) -> tuple[SimplexResult, list[int]]:
+    """`simplex`, also returning the final basis (column indices; ``q + i`` is the
+    artificial of row i)."""
     if stats is not None:
         stats.exact_lps += 1
     p = len(r)
@@ -225,7 +233,7 @@ def simplex(M: Rows, r: Sequence[Number], c: Sequence[Number], *, stats: LPStats
         # infeasible: the phase-1 duals w (reduced cost of artificial i is 1 - w_i) have
         # M^T w <= 0 (real reduced costs >= 0) and r^T w = sum of artificials > 0
         farkas = tuple(to_fraction(signs[i] * (1 - d[q + i])) for i in range(p))
-        return SimplexResult(INFEASIBLE, farkas=farkas)
+        return SimplexResult(INFEASIBLE, farkas=farkas), basis
     # drive artificials out of the basis where possible (degenerate pivots)
     for i in range(p):
         if basis[i] >= q:
@@ -245,14 +253,14 @@ def simplex(M: Rows, r: Sequence[Number], c: Sequence[Number], *, stats: LPStats
                 if row[j] != 0:
                     d[j] -= cb * row[j]
     if _run(T, d, basis, q, stats) is None:
-        return SimplexResult(UNBOUNDED)
+        return SimplexResult(UNBOUNDED), basis
     y = [fmpq(0)] * q
     for i in range(p):
         if basis[i] < q:
             y[basis[i]] = T[i][width]
     pi = tuple(to_fraction(-d[q + i] * signs[i]) for i in range(p))
     value = to_fraction(-d[width])
-    return SimplexResult(OPTIMAL, _frac(y), pi, value)
+    return SimplexResult(OPTIMAL, _frac(y), pi, value), basis
 
 
 def _pivot(T: list[list[fmpq]], d: list[fmpq], basis: list[int], r: int, s: int) -> None:
@@ -506,36 +514,61 @@ def lp_max(
     >>> lp_max([1], [[1], [-1]], [2, 0]).value, lp_max([1], [[-1]], [0]).status
     (Fraction(2, 1), 'unbounded')
     """
+    return lp_max_basis(c, A, b, point=point, stats=stats)[0]
+
+
+def lp_max_basis(
+    c: Sequence[Number],
+    A: Rows,
+    b: Sequence[Number],
+    *,
+    point: Sequence[Number] | None = None,
+    stats: LPStats | None = None,
+) -> tuple[LPResult, tuple[int, ...] | None]:
+    """`lp_max`, and when the maximum is attained at a vertex, the n rows (indices into
+    ``A``) whose equations define it: an optimal basis. For any ``c'``, the solution
+    ``y_B`` of ``A_B^T y_B = c'``, when ``>= 0``, is an optimal dual for ``c'`` too (the
+    vertex stays optimal), which spares an LP per objective.
+
+    >>> res, basis = lp_max_basis([1, 2], [[1, 0], [0, 1], [-1, -1]], [1, 1, 0])
+    >>> res.value, sorted(basis)
+    (Fraction(3, 1), [0, 1])
+    """
     n = len(c)
     Aq = _rows(A)
     bq = [_q(v) for v in b]
     cq = [_q(v) for v in c]
     m = len(Aq)
     M = [[Aq[j][k] for j in range(m)] for k in range(n)]
-    res = simplex(M, cq, bq, stats=stats)
+    res, basis = _simplex(M, cq, bq, stats)
     if res.status == OPTIMAL:
-        x = res.pi
-        return LPResult(OPTIMAL, res.value, x, res.y)
+        if len(basis) == n and all(j < m for j in basis):
+            return LPResult(OPTIMAL, res.value, res.pi, res.y), tuple(basis)
+        return LPResult(OPTIMAL, res.value, res.pi, res.y), None
     if res.status == INFEASIBLE:
         # dual infeasible: a d with A d <= 0, c^T d > 0 (ray), provided the primal is feasible
         if point is not None:
             pq = [_q(v) for v in point]
             if all(_dot(a, pq) <= bj for a, bj in zip(Aq, bq)):
-                return LPResult(UNBOUNDED, point=_frac(pq), ray=res.farkas)
+                return LPResult(UNBOUNDED, point=_frac(pq), ray=res.farkas), None
         feas = feasible_point(Aq, bq, dim=n, stats=stats)
         if not feas.feasible:
-            return LPResult(INFEASIBLE, farkas=feas.farkas)
-        return LPResult(UNBOUNDED, point=feas.point, ray=res.farkas)
+            return LPResult(INFEASIBLE, farkas=feas.farkas), None
+        return LPResult(UNBOUNDED, point=feas.point, ray=res.farkas), None
     # dual unbounded below: primal infeasible
     feas = feasible_point(Aq, bq, dim=n, stats=stats)
-    return LPResult(INFEASIBLE, farkas=feas.farkas)
+    return LPResult(INFEASIBLE, farkas=feas.farkas), None
 
 
-def boundedness(A: Rows, b: Sequence[Number], *, dim: int | None = None, stats: LPStats | None = None) -> BoundedResult:
+def boundedness(
+    A: Rows, b: Sequence[Number], *, dim: int | None = None, stats: LPStats | None = None, propose: bool = True
+) -> BoundedResult:
     """Whether the (nonempty) polyhedron ``{A x <= b}`` is bounded, with a certificate.
 
     Bounded iff some ``y > 0`` has ``A^T y = 0`` and ``A`` has rank n (Stiemke's lemma);
-    else a ray ``d != 0`` with ``A d <= 0``.
+    else a ray ``d != 0`` with ``A d <= 0``. With ``propose``, nonnegative least squares
+    in floats proposes y, completed exactly on n independent rows and checked (no LP
+    when it holds); otherwise an exact LP decides.
 
     >>> boundedness([[1], [-1]], [1, 1]).bounded, boundedness([[1]], [1]).ray
     (True, (Fraction(-1, 1),))
@@ -553,6 +586,10 @@ def boundedness(A: Rows, b: Sequence[Number], *, dim: int | None = None, stats: 
     if rank < n:
         ker = _kernel_vector(Aq, n)
         return BoundedResult(False, ray=ker)
+    if propose:
+        y = _stiemke_proposal(Aq, m, n, stats)
+        if y is not None:
+            return BoundedResult(True, _frac(y))
     # y = 1 + z, z >= 0, A^T z = -A^T 1
     M = [[Aq[j][k] for j in range(m)] for k in range(n)]
     r = [-sum((Aq[j][k] for j in range(m)), fmpq(0)) for k in range(n)]
@@ -561,6 +598,46 @@ def boundedness(A: Rows, b: Sequence[Number], *, dim: int | None = None, stats: 
         return BoundedResult(True, tuple(Fraction(1) + v for v in res.y))
     # infeasible: farkas w with M^T w <= 0 (A w <= 0) and r^T w > 0 -> -1^T A w > 0 -> A w != 0
     return BoundedResult(False, ray=res.farkas)
+
+
+def _stiemke_proposal(A: list[list[fmpq]], m: int, n: int, stats: LPStats | None) -> list[fmpq] | None:
+    """An exact ``y > 0`` with ``A^T y = 0`` built from a float proposal, or None.
+
+    Floats: ``y = 1 + z`` with ``z >= 0`` minimising ``|A^T (1 + z)|`` (NNLS). Exact:
+    the rows outside n pivot rows (QR with column pivoting) keep their rounded
+    (positive) y; the n pivot rows' y solve ``A_B^T y_B = -A_N^T y_N`` exactly; the
+    answer stands only when every ``y_B > 0`` (A_B invertible gives rank n too)."""
+    from scipy.linalg import qr
+    from scipy.optimize import nnls
+
+    if m <= n:
+        return None
+    if stats is not None:
+        stats.float_lps += 1
+    M = np.array([[float(v) for v in row] for row in A], dtype=float).T
+    z, res = nnls(M, -M.sum(axis=1))
+    if not np.isfinite(res) or res > 1e-9 * max(1.0, float(np.abs(M).max())):
+        return None
+    yf = 1.0 + z
+    _, _, piv = qr(M * yf, pivoting=True, mode="economic")
+    B = [int(j) for j in piv[:n]]
+    inB = set(B)
+    y = [fmpq(0)] * m
+    for j in range(m):
+        if j not in inB:
+            y[j] = fmpq(max(1, int(round(yf[j] * 1024))), 1024)
+    rhs = fmpq_mat(n, 1, [-sum((A[j][k] * y[j] for j in range(m) if j not in inB), fmpq(0)) for k in range(n)])
+    try:
+        sol = fmpq_mat(n, n, [A[B[i]][k] for k in range(n) for i in range(n)]).solve(rhs)
+    except ZeroDivisionError:
+        return None
+    for i in range(n):
+        if sol[i, 0] <= 0:
+            if stats is not None:
+                stats.proposals_rejected += 1
+            return None
+        y[B[i]] = sol[i, 0]
+    return y
 
 
 def _kernel_vector(A: list[list[fmpq]], n: int) -> tuple[Fraction, ...]:

@@ -10,9 +10,15 @@ facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
   ``{x : knot_{j-1} < z_i < knot_j for every non-constant neuron} ∩ domain``.
 * Facets are decided exactly: rays shot from the region's interior point find facets
   with a rational witness and no LP (the first hyperplane a ray meets, alone, is a
-  facet); every other row gets a small exact LP over the facets known so far
-  (Clarkson), whose duals prove it redundant or whose optimum aims a ray at a facet not
-  yet found (`exactrelu.polyhedra`; no float decides anything).
+  facet). Floats propose the rays' directions (nonnegative least squares: a direction
+  along which a row grows and no known facet does); a row whose normal lies in the
+  cone of the known facets gets a small exact LP over them (Clarkson), whose duals
+  prove it redundant or whose optimum aims a ray at a facet not yet found, and whose
+  optimal vertex proves, by one exact solve, every other row in its normal cone
+  redundant (`exactrelu.polyhedra`; no float decides anything). A facet shared with a
+  region processed earlier is known, with its point (checked exactly) and neighbour.
+* Witnesses are rounded to small dyadic rationals when (checked exactly) still
+  interior, so that numbers do not grow along the traversal.
 * Crossing a facet needs no LP: from a rational point p in the facet's relative
   interior and its outward normal u, one forward pass on (value, directional
   derivative) gives the pattern across, for all neurons that switch at p at once; a
@@ -45,13 +51,14 @@ from functools import cached_property
 from typing import Any, Callable, Sequence
 
 import networkx as nx
+import numpy as np
 from flint import fmpq, fmpq_mat
 
 from .domain import Domain
 from .errors import InputError, LimitReached
 from .network import Network
 from .numbers import to_fraction
-from .polyhedra import LPStats, boundedness, facet_point, feasible_point, interior_point, lp_max
+from .polyhedra import LPStats, boundedness, facet_point, feasible_point, interior_point, lp_max_basis
 
 Pattern = tuple[tuple[int, ...], ...]
 Vector = tuple[Fraction, ...]
@@ -344,8 +351,24 @@ def _build(
             if eps is None or t < eps:
                 eps = t
     eps = fmpq(1) if eps is None else eps / 2
-    witness = [pi + eps * ui for pi, ui in zip(p, u)]
+    witness = _simple_interior(A, b, [pi + eps * ui for pi, ui in zip(p, u)])
     return _Built(tuple(pattern), A, b, labels, J, c, witness)
+
+
+def _simple_interior(A: list[list[fmpq]], b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
+    """A point with small denominators (x rounded to a multiple of 2^-k, k = 4, 8, ...,
+    64) that is, checked exactly, strictly inside ``{A x <= b}``; x itself when none is.
+    Witnesses would otherwise grow by the size of a crossing at every step of the
+    traversal, and every later operation pays for their size."""
+    for k in (4, 8, 16, 32, 64):
+        s = 1 << k
+        y = [fmpq(int((v * s + _HALF).floor()), s) for v in x]
+        if all(_dot(row, y) < bk for row, bk in zip(A, b)):
+            return y
+    return x
+
+
+_HALF = fmpq(1, 2)
 
 
 def _pattern_across(net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fmpq], u: list[fmpq]) -> Pattern | None:
@@ -411,6 +434,11 @@ def _dot(a: Sequence[fmpq], x: Sequence[fmpq]) -> fmpq:
     return s
 
 
+def _on_facet_only(A: list[list[fmpq]], b: list[fmpq], g: int, x: Sequence[fmpq]) -> bool:
+    """Whether ``a_g x = b_g`` and ``a_j x < b_j`` for every other row j (exact)."""
+    return all((_dot(a, x) == bj) if j == g else (_dot(a, x) < bj) for j, (a, bj) in enumerate(zip(A, b)))
+
+
 def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
     for v in a:
         if v != 0:
@@ -420,7 +448,7 @@ def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
 
 
 def _frac_vec(v: Sequence[fmpq]) -> Vector:
-    return tuple(to_fraction(e) for e in v)
+    return tuple([Fraction(int(e.p), int(e.q)) for e in v])
 
 
 def _frac_mat(m: fmpq_mat) -> Matrix:
@@ -508,38 +536,44 @@ def enumerate_regions(
     index: dict[Pattern, int] = {}
     regions: list[Region] = []
     edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
-    facet_cheap = 0
+    counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0}
     try:
         domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=n, stats=stats).bounded
 
         index[built.pattern] = 0
         pending: list[_Built] = [built]
-        entry: dict[int, tuple[tuple[fmpq, ...], list[fmpq], int]] = {}
+        # for each region not yet processed, the facets already found from processed
+        # neighbours: (key of its row as seen from the region) -> (point, neighbour)
+        entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int]]] = {}
         queue = deque([0])
         while queue:
             i = queue.popleft()
             if max_regions is not None and len(regions) >= max_regions:
-                raise _limit(net, domain, regions, edges, stats, t0, facet_cheap, f"stopped after {len(regions)} regions (--max-regions)")
+                raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {len(regions)} regions (--max-regions)")
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                raise _limit(net, domain, regions, edges, stats, t0, facet_cheap, f"stopped after {time_limit} s (--time-limit)")
+                raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)")
             R = pending[i]
-            groups = _groups(R.A, R.b)
-            keys = [_key(R.A[g[0]], R.b[g[0]]) for g in groups]
+            groups, keys = _groups(R.A, R.b)
             facets: list[Facet] = []
             nonfacets: list[NonFacet] = []
             rep_A = [R.A[g[0]] for g in groups]
             rep_b = [R.b[g[0]] for g in groups]
-            ent = entry.get(i)
+            ent = entry.pop(i, {})
             known: dict[int, list[fmpq]] = {}
-            if ent is not None:
+            known_neighbors: dict[int, int] = {}
+            if ent:
                 for gi, k in enumerate(keys):
-                    if k == ent[0]:
-                        known[gi] = ent[1]
-            verdicts, cheap = _classify(rep_A, rep_b, keys, R.witness, known, stats)
-            facet_cheap += cheap
+                    shared = ent.get(_hashable(k))
+                    # a shared facet: its point (checked exactly) is on this row and
+                    # strictly inside every other row
+                    if shared is not None and _on_facet_only(rep_A, rep_b, gi, shared[0]):
+                        known[gi] = shared[0]
+                        known_neighbors[gi] = shared[1]
+            counts["shared_facets"] += len(known)
+            verdicts = _classify(rep_A, rep_b, keys, R.witness, known, stats, counts)
             for gi, g in enumerate(groups):
                 rows_g = tuple(g)
-                known_neighbor = ent[2] if ent is not None and keys[gi] == ent[0] else None
+                known_neighbor = known_neighbors.get(gi)
                 kind, data = verdicts[gi]
                 if kind == "nonfacet":
                     mu, lam = data
@@ -565,7 +599,8 @@ def enumerate_regions(
                         index[nb.pattern] = j
                         pending.append(nb)
                         queue.append(j)
-                        entry[j] = (tuple(-e for e in keys[gi]), point, i)
+                    if j > i:
+                        entry.setdefault(j, {})[_hashable(keys[gi], -1)] = (point, i)
                 facets.append(Facet(rows_g, _frac_vec(point), j))
                 e = (min(i, j), max(i, j))
                 if e not in edges:
@@ -587,29 +622,29 @@ def enumerate_regions(
     except LimitReached as e:
         if e.partial is not None:
             raise
-        raise _limit(net, domain, regions, edges, stats, t0, facet_cheap, f"stopped after {time_limit} s (--time-limit)") from None
-    stats_doc = _stats(stats, t0, len(regions), facet_cheap)
+        raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)") from None
+    stats_doc = _stats(stats, t0, len(regions), counts)
     return RegionGraph(net, domain, tuple(regions), _graph(len(regions), edges), True, stats_doc)
 
 
-def _stats(stats: LPStats, t0: float, count: int, cheap: int = 0) -> dict[str, Any]:
+def _stats(stats: LPStats, t0: float, count: int, counts: dict[str, int]) -> dict[str, Any]:
     return {
         "lps": stats.lps,
         "float_lps": stats.float_lps,
         "exact_lps": stats.exact_lps,
         "pivots": stats.pivots,
-        "facets_without_lp": cheap,
+        **counts,
         "seconds": time.perf_counter() - t0,
         "regions": count,
     }
 
 
 def _limit(
-    net: Network, domain: Domain, regions: list[Region], edges: dict, stats: LPStats, t0: float, cheap: int, msg: str
+    net: Network, domain: Domain, regions: list[Region], edges: dict, stats: LPStats, t0: float, counts: dict[str, int], msg: str
 ) -> LimitReached:
     m = len(regions)
     kept = {e: v for e, v in edges.items() if e[0] < m and e[1] < m}
-    partial = RegionGraph(net, domain, tuple(regions), _graph(m, kept), False, _stats(stats, t0, m, cheap))
+    partial = RegionGraph(net, domain, tuple(regions), _graph(m, kept), False, _stats(stats, t0, m, counts))
     return LimitReached(msg, partial=partial)
 
 
@@ -636,12 +671,22 @@ def _region(R: _Built, bounded: bool, facets: list[Facet], nonfacets: list[NonFa
     )
 
 
-def _groups(A: list[list[fmpq]], b: list[fmpq]) -> list[list[int]]:
-    """Rows grouped by the half-space they define."""
-    groups: dict[tuple[fmpq, ...], list[int]] = {}
+def _groups(A: list[list[fmpq]], b: list[fmpq]) -> tuple[list[list[int]], list[tuple[fmpq, ...]]]:
+    """Rows grouped by the half-space they define, and each group's `_key`."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    keys = []
     for k, (row, bk) in enumerate(zip(A, b)):
-        groups.setdefault(_key(row, bk), []).append(k)
-    return list(groups.values())
+        key = _key(row, bk)
+        members = groups.setdefault(_hashable(key), [])
+        if not members:
+            keys.append(key)
+        members.append(k)
+    return list(groups.values()), keys
+
+
+def _hashable(key: Sequence[fmpq], sign: int = 1) -> tuple[Any, ...]:
+    """A dict key for ``sign * key`` (hashing `fmpq` is slow; its fmpz parts are not)."""
+    return tuple(sign * v.p for v in key) + tuple(v.q for v in key)
 
 
 def _expand(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, Fraction], ...]:
@@ -656,31 +701,40 @@ def _classify(
     p: list[fmpq],
     known: dict[int, list[fmpq]],
     stats: LPStats,
-) -> tuple[list[tuple[str, Any]], int]:
+    counts: dict[str, int],
+) -> list[tuple[str, Any]]:
     """Decide for every row (one per half-space) whether it is a facet of ``{A x <= b}``,
     whose interior holds p: ``("facet", point in its relative interior)`` or
-    ``("nonfacet", (mu over rows, lam))``.
+    ``("nonfacet", (mu over rows, lam))``. ``known``: facets already decided (shared
+    with a region processed before).
 
     Facets are found by shooting rays from p (the first row hit, when it is hit alone,
-    is a facet, with the hit point as witness); each remaining row is then tested by a
-    small exact LP over the facets known so far (Clarkson): ``max a_g x`` over them at
-    most ``b_g`` proves it redundant (the LP's duals are the multipliers), else a ray
-    from p towards the LP's optimum finds a new facet. Ties fall back to `facet_point`.
-    Returns the verdicts and the number of facets found without an LP.
+    is a facet, with the hit point as witness): first along the normals; then, for each
+    undecided row g, along a float-proposed direction in which ``a_g x`` grows and no
+    known facet does (`_cone_residual`). When there is none, ``a_g`` lies in the cone
+    of the known facets and a small exact LP over them decides (Clarkson): ``max a_g x``
+    at most ``b_g`` proves g redundant (the LP's duals are the multipliers), else a ray
+    towards the LP's optimum finds a new facet; the optimal vertex's basis also proves,
+    by one exact solve, every other row in its normal cone redundant
+    (`_vertex_certificates`). Ties fall back to `facet_point`. Floats only choose
+    directions and order; every verdict is exact. Updates ``counts``.
     """
     m = len(A)
-    slack = [bj - _dot(a, p) for a, bj in zip(A, b)]
+    n = len(p)
+    Amat = fmpq_mat(m, n, [v for row in A for v in row])
+    slack = [bj - v for bj, v in zip(b, (Amat * fmpq_mat(n, 1, p)).entries())]
     verdict: list[tuple[str, Any] | None] = [None] * m
+    Af = np.array([[float(v) for v in row] for row in A], dtype=float).reshape(m, n)
     for g, point in known.items():
         verdict[g] = ("facet", point)
     cheap = 0
+    hints: dict[int, list[int]] = {}
 
     def shoot(d: Sequence[fmpq]) -> tuple[int, list[fmpq]] | None:
         best = None
         hit = -1
         tie = False
-        for j in range(m):
-            r = _dot(A[j], d)
+        for j, r in enumerate((Amat * fmpq_mat(n, 1, d)).entries()):
             if r > 0:
                 t = slack[j] / r
                 if best is None or t < best:
@@ -709,16 +763,34 @@ def _classify(
             if misses >= 3:
                 break
     for g in range(m):
-        if verdict[g] is not None:
-            continue
-        dominated = _parallel_certificate(g, keys, A, b)
-        if dominated is not None:
-            verdict[g] = ("nonfacet", dominated)
-            continue
+        if verdict[g] is None:
+            dominated = _parallel_certificate(g, keys, A, b)
+            if dominated is not None:
+                verdict[g] = ("nonfacet", dominated)
+    for g in range(m):
         while verdict[g] is None:
             _check_deadline(stats)
             F = [j for j in range(m) if verdict[j] is not None and verdict[j][0] == "facet"]
-            res = lp_max(A[g], [A[j] for j in F], [b[j] for j in F], point=p, stats=stats) if F else None
+            if F:
+                # floats propose a direction along which a_g grows and no known facet
+                # does; the exact ray decides (a first hit, alone, on an undecided row
+                # is a new facet); only a failed proposal costs an exact LP
+                d = _cone_residual(Af, F, g)
+                stats.float_lps += 1
+                if d is None and g in hints:
+                    B = hints.pop(g)
+                    vertex = fmpq_mat(n, n, [v for j in B for v in A[j]]).solve(fmpq_mat(n, 1, [b[j] for j in B]))
+                    d = [vertex[k, 0] - p[k] for k in range(n)]
+                found = shoot(d) if d is not None else None
+                if found is not None and verdict[found[0]] is None:
+                    verdict[found[0]] = ("facet", found[1])
+                    cheap += 1
+                    continue
+            res, basis = lp_max_basis(A[g], [A[j] for j in F], [b[j] for j in F], point=p, stats=stats) if F else (None, None)
+            if basis is not None:
+                # the optimal vertex of the facets' polyhedron certifies, with one exact
+                # solve, every other row whose normal lies in its normal cone
+                counts["nonfacets_without_lp"] += _vertex_certificates([F[k] for k in basis], A, b, verdict, g, n, hints)
             if res is not None and res.status == "optimal" and res.value <= to_fraction(b[g]):
                 mu = {j: fmpq(v.numerator, v.denominator) for j, v in zip(F, res.dual) if v != 0}
                 verdict[g] = ("nonfacet", (mu, Fraction(-1)))
@@ -741,7 +813,57 @@ def _classify(
             verdict[found[0]] = ("facet", found[1])
             cheap += 1
     assert all(v is not None for v in verdict)
-    return verdict, cheap  # type: ignore[return-value]
+    counts["facets_without_lp"] += cheap
+    return verdict  # type: ignore[return-value]
+
+
+def _cone_residual(Af: np.ndarray, F: list[int], g: int) -> list[fmpq] | None:
+    """A float proposal of a direction d with ``a_j d <= 0`` for the rows j in F and
+    ``a_g d > 0``: the residual ``a_g - A_F^T y`` of nonnegative least squares (its KKT
+    conditions give exactly these signs), rounded to integers; None when ``a_g`` looks
+    to lie in the cone of the rows F (then the maximum of ``a_g x`` over them is finite
+    and an exact LP is needed)."""
+    from scipy.optimize import nnls
+
+    y, res = nnls(Af[F].T, Af[g])
+    norm = float(np.abs(Af[g]).max())
+    if not np.isfinite(res) or res <= 1e-9 * norm:
+        return None
+    r = Af[g] - Af[F].T @ y
+    scale = float(np.abs(r).max())
+    return [fmpq(int(round(v / scale * (1 << 8)))) for v in r]
+
+
+def _vertex_certificates(
+    B: list[int],
+    A: list[list[fmpq]],
+    b: list[fmpq],
+    verdict: list[tuple[str, Any] | None],
+    skip: int,
+    n: int,
+    hints: dict[int, list[int]],
+) -> int:
+    """Rows proved redundant by the vertex ``A_B x = b_B`` (B: n rows that are facets,
+    linearly independent, the vertex inside every facet): a row h with
+    ``A_B^T y = a_h``, ``y >= 0`` and ``b_B^T y <= b_h`` is implied by the rows B, with
+    multipliers y (exact). Sets their verdicts; returns how many. A row with ``y >= 0``
+    but ``b_B^T y > b_h`` has its maximum over the facets at that vertex, beyond its
+    bound: ``hints[h] = B`` (a direction to shoot towards, decided by the ray)."""
+    todo = [h for h in range(len(A)) if verdict[h] is None and h != skip]
+    if not todo:
+        return 0
+    inv = fmpq_mat(n, n, [A[B[i]][k] for k in range(n) for i in range(n)]).inv()
+    Y = inv * fmpq_mat(n, len(todo), [A[h][k] for k in range(n) for h in todo])
+    count = 0
+    for c, h in enumerate(todo):
+        y = [Y[i, c] for i in range(n)]
+        if all(v >= 0 for v in y):
+            if _dot(y, [b[j] for j in B]) <= b[h]:
+                verdict[h] = ("nonfacet", ({B[i]: v for i, v in enumerate(y) if v != 0}, Fraction(-1)))
+                count += 1
+            else:
+                hints[h] = B
+    return count
 
 
 def _check_deadline(stats: LPStats) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib leaves tests/ off sys.path
-from brute import strict_point  # noqa: E402
+from brute import strict_point
 from exactrelu.polyhedra import (
     boundedness,
     facet_point,
@@ -130,3 +127,56 @@ def test_simplex_degenerate_and_volumes():
     assert simplex_volume([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]) == Fraction(1, 6)
     # a lower-dimensional polytope has volume 0; duplicates do not count twice
     assert polytope_volume([[1, 0], [-1, 0], [0, 1], [0, -1], [0, 1]], [1, -1, 1, 1, 1]) == 0
+
+
+@settings(max_examples=100)
+@given(systems(max_dim=4, max_rows=9))
+def test_boundedness_with_and_without_float_proposal(sys_):
+    n, A, b = sys_
+    if not feasible_point(A, b).feasible:
+        return
+    answers = []
+    for propose in (True, False):
+        bd = boundedness(A, b, propose=propose)
+        if bd.bounded:
+            y = bd.multipliers
+            assert len(y) == len(A) and all(v > 0 for v in y)
+            assert all(sum((y[j] * Fraction(A[j][k]) for j in range(len(A))), Fraction(0)) == 0 for k in range(n))
+        else:
+            assert any(v != 0 for v in bd.ray) and all(dot(a, bd.ray) <= 0 for a in A)
+        answers.append(bd.bounded)
+    assert answers[0] == answers[1]
+
+
+def test_boundedness_proposal_spares_the_lp():
+    from exactrelu.polyhedra import LPStats
+
+    # the cube [-1, 1]^3 cut by x + y + z <= 2: y = 1 on the cube's rows, 1/1024-rounded
+    # NNLS values elsewhere, completed exactly
+    A = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1], [1, 1, 1]]
+    stats = LPStats()
+    bd = boundedness(A, [1] * 6 + [2], stats=stats)
+    assert bd.bounded and stats.exact_lps == 0 and stats.float_lps == 1
+    assert all(sum(bd.multipliers[j] * A[j][k] for j in range(7)) == 0 for k in range(3))
+    # a cone is unbounded: no proposal can be completed, the exact LP decides
+    stats = LPStats()
+    assert not boundedness([[1, 0], [0, 1], [1, 1]], [0, 0, 0], stats=stats).bounded
+
+
+@settings(max_examples=100)
+@given(systems(), st.lists(rationals(), min_size=3, max_size=3))
+def test_lp_max_basis_defines_the_optimal_vertex(sys_, c):
+    from exactrelu.polyhedra import lp_max_basis
+
+    n, A, b = sys_
+    c = c[:n]
+    res, basis = lp_max_basis(c, A, b)
+    assert res == lp_max(c, A, b)
+    if basis is not None:
+        assert res.status == "optimal" and len(basis) == n
+        assert all(dot(A[j], res.point) == b[j] for j in basis)
+        # the basis rows are independent: the vertex is their unique solution
+        from flint import fmpq, fmpq_mat
+
+        rows = [[Fraction(v) for v in A[j]] for j in basis]
+        assert fmpq_mat([[fmpq(v.numerator, v.denominator) for v in row] for row in rows]).rank() == n

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import sys
 from fractions import Fraction
-from pathlib import Path
 from math import comb, factorial
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib leaves tests/ off sys.path
-from brute import full_dimensional_regions  # noqa: E402
+from brute import full_dimensional_regions
 from exactrelu.domain import Domain
 from exactrelu.errors import LimitReached
 from exactrelu.network import Network, activation, affine
@@ -211,3 +209,57 @@ def test_time_limit_and_cli_exit_status(tmp_path):
     assert {"activation_regions", "linear_pieces", "bounded_regions"} <= set(doc)
     res = subprocess.run(cmd + ["--max-regions", "2"], capture_output=True, text=True)
     assert res.returncode == 3 and json.loads(res.stdout)["activation_regions"] == 2
+
+
+def _check_certificates(g):
+    """Every row of every region is accounted for by an exact certificate, checked here
+    in Fractions independently of the engine: a facet point on its rows' hyperplane and
+    strictly inside every other row; non-facet multipliers with the stated identities."""
+    for idx, r in enumerate(g.regions):
+        m = len(r.A)
+        dot = lambda row, x: sum((a * v for a, v in zip(row, x)), Fraction(0))  # noqa: E731
+        assert all(dot(row, r.witness) < bk for row, bk in zip(r.A, r.b))
+        seen = []
+        for f in r.facets:
+            seen += f.rows
+            for k in range(m):
+                val = dot(r.A[k], f.point)
+                assert val == r.b[k] if k in f.rows else val < r.b[k]
+            if f.neighbor is not None:
+                nb = g.regions[f.neighbor]
+                assert all(dot(row, f.point) <= bk for row, bk in zip(nb.A, nb.b))
+                assert g.graph.has_edge(idx, f.neighbor)
+        for nf in r.nonfacets:
+            seen += nf.rows
+            i = nf.rows[0]
+            mu = dict(nf.multipliers)
+            assert mu and all(v > 0 for v in mu.values()) and i not in mu
+            n = len(r.A[i])
+            assert all(sum(v * r.A[j][k] for j, v in mu.items()) + nf.row_multiplier * r.A[i][k] == 0 for k in range(n))
+            assert sum(v * r.b[j] for j, v in mu.items()) + nf.row_multiplier * r.b[i] <= 0
+        assert sorted(seen) == list(range(m))
+
+
+@settings(max_examples=25)
+@given(networks(max_input_dim=4, max_width=5, max_hidden_layers=2))
+def test_certificates_hold_in_higher_dimensions(net):
+    g = enumerate_regions(net)
+    _check_certificates(g)
+    for r in g.regions:
+        assert net.pattern(r.witness) == r.pattern
+
+
+def test_certificates_on_a_four_dimensional_net():
+    # a fixed 4 -> 6 -> 5 -> 1 net, big enough that most rows need the float proposals
+    # (directions, vertices) checked exactly rather than plain rays
+    import random
+
+    rng = random.Random(7)
+    q = lambda: Fraction(rng.randint(-9, 9), rng.randint(1, 4))  # noqa: E731
+    net = Network.from_layers(4, [affine([[q() for _ in range(4)] for _ in range(6)], [q() for _ in range(6)]),
+                                  activation("relu"),
+                                  affine([[q() for _ in range(6)] for _ in range(5)], [q() for _ in range(5)]),
+                                  activation("relu"), affine([[1] * 5])])
+    g = enumerate_regions(net)
+    _check_certificates(g)
+    assert g.stats["regions"] == len(g.regions) > 20
