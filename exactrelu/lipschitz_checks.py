@@ -24,7 +24,7 @@ from .io.case import Case
 from .lipschitz import lipschitz
 from .norms import Algebraic, parse_norm
 from .numbers import parse_number
-from .verify import Check, checker
+from .verify import Check, checker, same
 
 
 def matches(expected: Any, got: Fraction | Algebraic, path: str) -> bool:
@@ -43,16 +43,11 @@ def matches(expected: Any, got: Fraction | Algebraic, path: str) -> bool:
         mine = Algebraic(poly, (lo, hi))
         return poly == got.poly and mine.compare(got) == 0
     if isinstance(got, Fraction):
-        try:
-            return parse_number(expected, path) == got
-        except InputError:
-            pass
+        return same(expected, got, path)
     try:
         expr = sympy.nsimplify(sympy.sympify(str(expected)))
     except (sympy.SympifyError, TypeError):
         raise InputError(f"expected a number or a closed form, got {expected!r}", path=path) from None
-    if isinstance(got, Fraction):
-        return bool(sympy.simplify(expr - sympy.Rational(got.numerator, got.denominator)) == 0)
     x = sympy.Symbol("x")
     try:
         mp = sympy.Poly(sympy.minimal_polynomial(expr, x), x)

@@ -163,7 +163,8 @@ def _frac(vals: Sequence[fmpq]) -> tuple[Fraction, ...]:
     return tuple(to_fraction(v) for v in vals)
 
 
-def _dot(a: Sequence[fmpq], x: Sequence[fmpq]) -> fmpq:
+def dot(a: Sequence[fmpq], x: Sequence[fmpq]) -> fmpq:
+    """The exact inner product, skipping zero coefficients."""
     s = fmpq(0)
     for u, v in zip(a, x):
         if u != 0:
@@ -353,7 +354,7 @@ def _round_point(x: np.ndarray) -> list[fmpq]:
 
 
 def _strict(A: list[list[fmpq]], b: list[fmpq], x: Sequence[fmpq]) -> bool:
-    return all(_dot(a, x) < bi for a, bi in zip(A, b))
+    return all(dot(a, x) < bi for a, bi in zip(A, b))
 
 
 # -- primitives ---------------------------------------------------------------------------
@@ -483,7 +484,7 @@ def feasible_point(
         return FeasibleResult(None, res.y[:m])
     x = [to_fmpq(v) for v in res.pi[:n]]
     # the optimal duals: A x + t <= b, t <= 0, maximising t = 0 -> A x <= b
-    if not all(_dot(a, x) <= bj for a, bj in zip(Aq, bq)):
+    if not all(dot(a, x) <= bj for a, bj in zip(Aq, bq)):
         raise AssertionError("exact simplex returned an infeasible point")
     return FeasibleResult(_frac(x))
 
@@ -549,7 +550,7 @@ def lp_max_basis(
         # dual infeasible: a d with A d <= 0, c^T d > 0 (ray), provided the primal is feasible
         if point is not None:
             pq = [_q(v) for v in point]
-            if all(_dot(a, pq) <= bj for a, bj in zip(Aq, bq)):
+            if all(dot(a, pq) <= bj for a, bj in zip(Aq, bq)):
                 return LPResult(UNBOUNDED, point=_frac(pq), ray=res.farkas), None
         feas = feasible_point(Aq, bq, dim=n, stats=stats)
         if not feas.feasible:

@@ -58,7 +58,7 @@ from .domain import Domain
 from .errors import InputError, LimitReached
 from .network import Network
 from .numbers import to_fraction
-from .polyhedra import LPStats, boundedness, facet_point, feasible_point, interior_point, lp_max_basis
+from .polyhedra import LPStats, boundedness, dot, facet_point, feasible_point, interior_point, lp_max_basis
 
 Pattern = tuple[tuple[int, ...], ...]
 Vector = tuple[Fraction, ...]
@@ -342,8 +342,8 @@ def _build(
     # certified interior point p + eps u
     eps = None
     for row, bk in zip(A, b):
-        slack = bk - _dot(row, p)
-        rate = _dot(row, u)
+        slack = bk - dot(row, p)
+        rate = dot(row, u)
         if slack < 0 or (slack == 0 and rate >= 0):
             raise AssertionError("crossing point is not on the region's closure")
         if rate > 0:
@@ -363,7 +363,7 @@ def _simple_interior(A: list[list[fmpq]], b: list[fmpq], x: list[fmpq]) -> list[
     for k in (4, 8, 16, 32, 64):
         s = 1 << k
         y = [fmpq(int((v * s + _HALF).floor()), s) for v in x]
-        if all(_dot(row, y) < bk for row, bk in zip(A, b)):
+        if all(dot(row, y) < bk for row, bk in zip(A, b)):
             return y
     return x
 
@@ -426,17 +426,9 @@ def _constant(net: Network, slopes: list[list[fmpq]], l: int, i: int) -> bool:
     return all(G[i, c] == 0 for c in range(n))
 
 
-def _dot(a: Sequence[fmpq], x: Sequence[fmpq]) -> fmpq:
-    s = fmpq(0)
-    for u, v in zip(a, x):
-        if u != 0:
-            s += u * v
-    return s
-
-
 def _on_facet_only(A: list[list[fmpq]], b: list[fmpq], g: int, x: Sequence[fmpq]) -> bool:
     """Whether ``a_g x = b_g`` and ``a_j x < b_j`` for every other row j (exact)."""
-    return all((_dot(a, x) == bj) if j == g else (_dot(a, x) < bj) for j, (a, bj) in enumerate(zip(A, b)))
+    return all((dot(a, x) == bj) if j == g else (dot(a, x) < bj) for j, (a, bj) in enumerate(zip(A, b)))
 
 
 def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
@@ -523,7 +515,7 @@ def enumerate_regions(
         if len(start) != n:
             raise InputError(f"expected a start point of dimension {n}", path="start")
         p0 = [fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in start]
-        if not all(_dot(a, p0) < bk for a, bk in zip(dom_A, dom_b)):
+        if not all(dot(a, p0) < bk for a, bk in zip(dom_A, dom_b)):
             raise InputError("the start point is not in the interior of the domain", path="start")
     built = None
     for tries, u in enumerate(_directions(n)):
@@ -858,7 +850,7 @@ def _vertex_certificates(
     for c, h in enumerate(todo):
         y = [Y[i, c] for i in range(n)]
         if all(v >= 0 for v in y):
-            if _dot(y, [b[j] for j in B]) <= b[h]:
+            if dot(y, [b[j] for j in B]) <= b[h]:
                 verdict[h] = ("nonfacet", ({B[i]: v for i, v in enumerate(y) if v != 0}, Fraction(-1)))
                 count += 1
             else:
