@@ -205,7 +205,6 @@ def lipschitz(
             meet = [slopes[p] for p in range(len(slopes)) if _piece_meets(knots, p, r)]
             hulls.append((min(meet), max(meet)))
         return ibound.start(layer, G, hulls), hulls
-    box = domain.box
     B0, hulls0 = open_layer(0, first[0], first[1], None)
     stack = [_Node(0, 0, [], x0, first[0], first[1], [], [], [], (), None, B0, None, hulls0)]
     if n == 2:  # regions are convex polygons: clip them exactly, no LP
@@ -251,7 +250,6 @@ def lipschitz(
             )
             continue
         j = node.neuron
-        fn = fns[j]
         knots, slopes, intercepts = pieces[node.layer][j]
         a = [node.G[j, k] for k in range(n)]
         beta = node.g[j]

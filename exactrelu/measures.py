@@ -42,12 +42,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .errors import InputError
-from .operators import Conv2d, Linear, OperatorNetwork, Reshape, Scale, from_network
+from .operators import Conv2d, Linear, OperatorNetwork, Scale, from_network
 from .results import CERTIFIED, ESTIMATE, EXACT, Quantity
 
 BACKENDS = ("exact", "numpy", "torch")

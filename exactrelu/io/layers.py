@@ -284,7 +284,7 @@ def _conv_identity(
 ) -> None:
     """Fill ``out`` with the convolution's matrix acting on the identity (input entries by flat index)."""
     k = len(ksize)
-    n, c_in, c_out = shape[0], shape[1], weight.shape[0]
+    c_in, c_out = shape[1], weight.shape[0]
     cg_in, cg_out = c_in // group, c_out // group
     idx = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(tuple(shape))
     width = [(0, 0), (0, 0)] + [(pads[i], pads[i + k]) for i in range(k)]
