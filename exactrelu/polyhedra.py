@@ -21,11 +21,13 @@ API
 ``is_empty(A, b)`` -> bool (closed polyhedron).
 ``lp_max(c, A, b)`` -> `LPResult`: exact optimum (status, value, point, dual), or a
     certificate of infeasibility / an unbounded ray; ``lp_max_basis`` also gives the
-    optimal basis (rows defining the optimal vertex), reusable for other objectives.
+    optimal basis (rows defining the optimal vertex), reusable for other objectives;
+    ``lp_max_vertex`` gives the optimum in `fmpq` (no `Fraction` conversion).
 ``boundedness(A, b)`` -> `BoundedResult`: bounded with ``y > 0, A^T y = 0, rank A = n``
     (Stiemke; y proposed by float nonnegative least squares and completed and checked
     exactly, an exact LP when that fails), or a ray ``d != 0`` with ``A d <= 0``.
-``simplex(M, r, c)`` -> `SimplexResult`: ``min c^T y, M y = r, y >= 0`` exactly.
+``simplex(M, r, c)`` -> `SimplexResult`: ``min c^T y, M y = r, y >= 0`` exactly, on a
+    fraction-free integer tableau (`fmpz_mat`, one matrix product per pivot).
 
 Every function takes an optional ``stats`` (`LPStats`) that counts the LPs solved.
 
@@ -47,10 +49,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
-from flint import fmpq, fmpq_mat
+from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
 
 from .errors import LimitReached
 from .numbers import to_fmpq, to_fraction
@@ -156,7 +158,7 @@ def _q(v: Number) -> fmpq:
 
 
 def _rows(A: Rows) -> list[list[fmpq]]:
-    return [[_q(v) for v in row] for row in A]
+    return [list(row) if all(type(v) is fmpq for v in row) else [_q(v) for v in row] for row in A]
 
 
 def _frac(vals: Sequence[fmpq]) -> tuple[Fraction, ...]:
@@ -196,12 +198,22 @@ def simplex(M: Rows, r: Sequence[Number], c: Sequence[Number], *, stats: LPStats
     >>> simplex([[1, 1]], [-1], [0, 0]).status
     'infeasible'
     """
-    return _simplex(M, r, c, stats)[0]
+    res, _, optimum = _simplex(M, r, c, stats)
+    if res is not None:
+        return res
+    value, y, pi = optimum  # type: ignore[misc]
+    return SimplexResult(OPTIMAL, _frac(y), _frac(pi), to_fraction(value))
 
 
-def _simplex(M: Rows, r: Sequence[Number], c: Sequence[Number], stats: LPStats | None) -> tuple[SimplexResult, list[int]]:
+Optimum = tuple[fmpq, list[fmpq], list[fmpq]]
+
+
+def _simplex(
+    M: Rows, r: Sequence[Number], c: Sequence[Number], stats: LPStats | None
+) -> tuple[SimplexResult | None, list[int], Optimum | None]:
     """`simplex`, also returning the final basis (column indices; ``q + i`` is the
-    artificial of row i)."""
+    artificial of row i); at an optimum, the result is None and the third item gives
+    ``(value, y, pi)`` as `fmpq` (callers convert only what they keep)."""
     if stats is not None:
         stats.exact_lps += 1
     p = len(r)
@@ -218,100 +230,120 @@ def _simplex(M: Rows, r: Sequence[Number], c: Sequence[Number], stats: LPStats |
         else:
             signs.append(1)
     width = q + p
-    # tableau rows: [real columns | artificial columns | rhs]
-    T = [rows[i] + [fmpq(1) if k == i else fmpq(0) for k in range(p)] + [rhs[i]] for i in range(p)]
-    basis = [q + i for i in range(p)]
-    # phase 1: minimise the sum of artificials
-    d = [fmpq(0)] * (width + 1)
+    # Fraction-free (integer-preserving, Edmonds/Bareiss) tableau: the system scaled by
+    # K (rows and rhs integral; this leaves the pivots, y and the Farkas vector as they
+    # are and divides the duals by K) and the costs by Kc; the tableau is ``T / D``
+    # with an integer matrix T (last row: the reduced costs) and D the last pivot
+    # (> 0), and every pivot runs in C on integers.
+    N, K = fmpq_mat(p, q + 1, [v for i in range(p) for v in rows[i] + [rhs[i]]]).numer_denom()
+    Nc, Kc = fmpq_mat(1, q, cost).numer_denom()
+    zero, one = fmpz(0), fmpz(1)
+    flat = N.entries()
+    entries: list[Any] = []
     for i in range(p):
-        for j in range(q):
-            d[j] -= T[i][j]
-        d[width] -= T[i][width]
-    pivots = _run(T, d, basis, q, stats)
+        entries += flat[i * (q + 1) : i * (q + 1) + q]
+        entries += [one if k == i else zero for k in range(p)]
+        entries.append(flat[i * (q + 1) + q])
+    # phase 1: minimise the sum of artificials (of the scaled system): d = -(sum of
+    # the rows), 0 on the artificial columns
+    T = fmpz_mat(p + 1, width + 1, entries + [zero] * (width + 1))
+    T = fmpz_mat(p + 1, p + 1, [one if i == k else zero for i in range(p) for k in range(p + 1)] + [-one] * p + [zero]) * T
+    for i in range(p):
+        T[p, q + i] = zero
+    D = fmpz(1)
+    basis = [q + i for i in range(p)]
+    T, D, pivots = _run(T, D, basis, q, stats)
     if pivots is None:  # cannot happen in phase 1 (bounded below by 0)
         raise AssertionError("phase 1 unbounded")
-    if d[width] != 0:
+    if T[p, width] != 0:
         # infeasible: the phase-1 duals w (reduced cost of artificial i is 1 - w_i) have
         # M^T w <= 0 (real reduced costs >= 0) and r^T w = sum of artificials > 0
-        farkas = tuple(to_fraction(signs[i] * (1 - d[q + i])) for i in range(p))
-        return SimplexResult(INFEASIBLE, farkas=farkas), basis
+        farkas = tuple(to_fraction(signs[i] * (1 - fmpq(T[p, q + i], D))) for i in range(p))
+        return SimplexResult(INFEASIBLE, farkas=farkas), basis, None
     # drive artificials out of the basis where possible (degenerate pivots)
     for i in range(p):
         if basis[i] >= q:
             for j in range(q):
-                if T[i][j] != 0:
-                    _pivot(T, d, basis, i, j)
+                if T[i, j] != 0:
+                    T, D = _pivot(T, D, basis, i, j)
                     break
-    # phase 2
-    d = [fmpq(0)] * (width + 1)
+    # phase 2: the reduced costs of the cost row [Kc c | 0 | 0], times D:
+    # D Kc c - (Kc c_B)^T T (integers; the row is then as if it had been pivoted
+    # fraction-free from the start)
+    ncost = Nc.entries()
+    cb = [ncost[basis[i]] if basis[i] < q else zero for i in range(p)]
+    L = fmpz_mat(p + 1, p + 1, [one if i == k else zero for i in range(p) for k in range(p + 1)] + [-v for v in cb] + [zero])
+    T = L * T
     for j in range(q):
-        d[j] = cost[j]
-    for i in range(p):
-        cb = cost[basis[i]] if basis[i] < q else fmpq(0)
-        if cb != 0:
-            row = T[i]
-            for j in range(width + 1):
-                if row[j] != 0:
-                    d[j] -= cb * row[j]
-    if _run(T, d, basis, q, stats) is None:
-        return SimplexResult(UNBOUNDED), basis
+        if ncost[j] != 0:
+            T[p, j] += D * ncost[j]
+    T, D, pivots = _run(T, D, basis, q, stats)
+    if pivots is None:
+        return SimplexResult(UNBOUNDED), basis, None
     y = [fmpq(0)] * q
     for i in range(p):
         if basis[i] < q:
-            y[basis[i]] = T[i][width]
-    pi = tuple(to_fraction(-d[q + i] * signs[i]) for i in range(p))
-    value = to_fraction(-d[width])
-    return SimplexResult(OPTIMAL, _frac(y), pi, value), basis
+            y[basis[i]] = fmpq(T[i, width], D)
+    pi = [fmpq(-T[p, q + i] * signs[i] * K, D * Kc) for i in range(p)]
+    return None, basis, (fmpq(-T[p, width], D * Kc), y, pi)
 
 
-def _pivot(T: list[list[fmpq]], d: list[fmpq], basis: list[int], r: int, s: int) -> None:
-    row = T[r]
-    inv = 1 / row[s]
-    nz = [j for j, v in enumerate(row) if v != 0]
-    for j in nz:
-        row[j] = row[j] * inv
-    for i, other in enumerate(T):
-        if i != r:
-            f = other[s]
-            if f != 0:
-                for j in nz:
-                    other[j] -= f * row[j]
-    f = d[s]
-    if f != 0:
-        for j in nz:
-            d[j] -= f * row[j]
+def _pivot(T: fmpz_mat, D: fmpz, basis: list[int], r: int, s: int) -> tuple[fmpz_mat, fmpz]:
+    """The fraction-free tableau (T, D) after pivoting on (r, s): row r stays, every
+    other row i becomes ``(T[r, s] T_i - T[i, s] T_r) / D`` (exact), and D becomes
+    ``T[r, s]``; all as ``E T / D`` with ``E = T[r, s] I - v e_r^T``, v = column s less
+    ``D e_r`` (one integer matrix product). Signs are normalised so that D > 0."""
+    rows = T.nrows()
+    col = [T[i, s] for i in range(rows)]
+    piv = col[r]
+    col[r] = piv - D
+    e = [_ZERO] * (rows * rows)
+    for i in range(rows):
+        e[i * rows + i] = piv
+        e[i * rows + r] -= col[i]
+    T = (fmpz_mat(rows, rows, e) * T) / D
     basis[r] = s
+    if piv < 0:
+        return -T, -piv
+    return T, piv
 
 
-def _run(T: list[list[fmpq]], d: list[fmpq], basis: list[int], q: int, stats: LPStats | None) -> int | None:
-    """Pivot until optimal (returns the pivot count) or unbounded (None). Only the first
-    ``q`` columns may enter."""
-    width = len(d) - 1
+_ZERO = fmpz(0)
+
+
+def _run(T: fmpz_mat, D: fmpz, basis: list[int], q: int, stats: LPStats | None) -> tuple[fmpz_mat, fmpz, int | None]:
+    """Pivot the fraction-free tableau ``T / D`` (see `_simplex`) until optimal (returns
+    it and the pivot count) or unbounded (pivot count None). Only the first ``q``
+    columns may enter; the last row holds the reduced costs, the last column the
+    right-hand sides."""
+    p = T.nrows() - 1
+    width = T.ncols() - 1
     pivots = 0
     degenerate = 0
     while True:
         bland = degenerate > 20
         s = -1
-        best = fmpq(0)
+        best = 0
         for j in range(q):
-            if d[j] < best:
-                s, best = j, d[j]
+            dj = T[p, j]
+            if dj < best:
+                s, best = j, dj
                 if bland:
                     break
         if s < 0:
-            return pivots
+            return T, D, pivots
         r = -1
         ratio = None
-        for i, row in enumerate(T):
-            a = row[s]
+        for i in range(p):
+            a = T[i, s]
             if a > 0:
-                t = row[width] / a
+                t = fmpq(T[i, width], a)
                 if ratio is None or t < ratio or (t == ratio and basis[i] < basis[r]):
                     r, ratio = i, t
         if r < 0:
-            return None
+            return T, D, None
         degenerate = degenerate + 1 if ratio == 0 else 0
-        _pivot(T, d, basis, r, s)
+        T, D = _pivot(T, D, basis, r, s)
         pivots += 1
         if stats is not None:
             stats.pivots += 1
@@ -535,30 +567,54 @@ def lp_max_basis(
     >>> res.value, sorted(basis)
     (Fraction(3, 1), [0, 1])
     """
+    res, basis, optimum = lp_max_vertex(c, A, b, point=point, stats=stats)
+    if res is not None:
+        return res, basis
+    value, x, y = optimum  # type: ignore[misc]
+    return LPResult(OPTIMAL, to_fraction(value), _frac(x), _frac(y)), basis
+
+
+def lp_max_vertex(
+    c: Sequence[Number],
+    A: Rows,
+    b: Sequence[Number],
+    *,
+    point: Sequence[Number] | None = None,
+    stats: LPStats | None = None,
+) -> tuple[LPResult | None, tuple[int, ...] | None, Optimum | None]:
+    """`lp_max_basis` for callers that work in `fmpq`: at an optimum the result is None
+    and the third item is ``(value, point, dual)`` in `fmpq` (no `Fraction`
+    conversion); otherwise the third item is None and the result is `lp_max_basis`'s.
+
+    >>> res, basis, (value, x, y) = lp_max_vertex([1, 2], [[1, 0], [0, 1], [-1, -1]], [1, 1, 0])
+    >>> res, value, x, sorted(basis)
+    (None, 3, [1, 1], [0, 1])
+    """
     n = len(c)
     Aq = _rows(A)
     bq = [_q(v) for v in b]
     cq = [_q(v) for v in c]
     m = len(Aq)
     M = [[Aq[j][k] for j in range(m)] for k in range(n)]
-    res, basis = _simplex(M, cq, bq, stats)
-    if res.status == OPTIMAL:
+    res, basis, optimum = _simplex(M, cq, bq, stats)
+    if res is None:
+        value, y, pi = optimum  # type: ignore[misc]
         if len(basis) == n and all(j < m for j in basis):
-            return LPResult(OPTIMAL, res.value, res.pi, res.y), tuple(basis)
-        return LPResult(OPTIMAL, res.value, res.pi, res.y), None
+            return None, tuple(basis), (value, pi, y)
+        return None, None, (value, pi, y)
     if res.status == INFEASIBLE:
         # dual infeasible: a d with A d <= 0, c^T d > 0 (ray), provided the primal is feasible
         if point is not None:
             pq = [_q(v) for v in point]
             if all(dot(a, pq) <= bj for a, bj in zip(Aq, bq)):
-                return LPResult(UNBOUNDED, point=_frac(pq), ray=res.farkas), None
+                return LPResult(UNBOUNDED, point=_frac(pq), ray=res.farkas), None, None
         feas = feasible_point(Aq, bq, dim=n, stats=stats)
         if not feas.feasible:
-            return LPResult(INFEASIBLE, farkas=feas.farkas), None
-        return LPResult(UNBOUNDED, point=feas.point, ray=res.farkas), None
+            return LPResult(INFEASIBLE, farkas=feas.farkas), None, None
+        return LPResult(UNBOUNDED, point=feas.point, ray=res.farkas), None, None
     # dual unbounded below: primal infeasible
     feas = feasible_point(Aq, bq, dim=n, stats=stats)
-    return LPResult(INFEASIBLE, farkas=feas.farkas), None
+    return LPResult(INFEASIBLE, farkas=feas.farkas), None, None
 
 
 def boundedness(

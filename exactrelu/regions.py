@@ -58,7 +58,7 @@ from .domain import Domain
 from .errors import InputError, LimitReached
 from .network import Network
 from .numbers import to_fraction
-from .polyhedra import LPStats, boundedness, dot, facet_point, feasible_point, interior_point, lp_max_basis
+from .polyhedra import LPStats, boundedness, dot, facet_point, feasible_point, interior_point, lp_max_vertex
 
 Pattern = tuple[tuple[int, ...], ...]
 Vector = tuple[Fraction, ...]
@@ -290,6 +290,7 @@ def _build(
         h = W * c + bias
         z = W * v + bias
         dz = G * um
+        Gt = G.table()
         w = len(fns)
         states = []
         slopes = []
@@ -298,7 +299,7 @@ def _build(
         for i in range(w):
             fn = acts[l][i]
             zi = z[i, 0]
-            grow = [G[i, k] for k in range(n)]
+            grow = Gt[i]
             constant = all(e == 0 for e in grow)
             st = fn.state(zi)
             if st % 2 == 1 and not constant:
@@ -328,7 +329,10 @@ def _build(
                 b.append(fn.knots[piece] - hi)
                 labels.append((l, i, piece, 1))
         pattern.append(tuple(states))
-        D = fmpq_mat(w, w, [slopes[i] if i == j else fmpq(0) for i in range(w) for j in range(w)])
+        diag = [_ZERO] * (w * w)
+        for k in range(w):
+            diag[k * w + k] = slopes[k]
+        D = fmpq_mat(w, w, diag)
         J = D * G
         c = D * h + fmpq_mat(w, 1, inter)
         v = fmpq_mat(w, 1, vals)
@@ -340,10 +344,10 @@ def _build(
         b.append(bk)
         labels.append(("domain", k))
     # certified interior point p + eps u
+    Am = fmpq_mat(len(A), n, [v for row in A for v in row])
     eps = None
-    for row, bk in zip(A, b):
-        slack = bk - dot(row, p)
-        rate = dot(row, u)
+    for bk, ap, rate in zip(b, (Am * x).entries(), (Am * um).entries()):
+        slack = bk - ap
         if slack < 0 or (slack == 0 and rate >= 0):
             raise AssertionError("crossing point is not on the region's closure")
         if rate > 0:
@@ -351,11 +355,11 @@ def _build(
             if eps is None or t < eps:
                 eps = t
     eps = fmpq(1) if eps is None else eps / 2
-    witness = _simple_interior(A, b, [pi + eps * ui for pi, ui in zip(p, u)])
+    witness = _simple_interior(Am, b, [pi + eps * ui for pi, ui in zip(p, u)])
     return _Built(tuple(pattern), A, b, labels, J, c, witness)
 
 
-def _simple_interior(A: list[list[fmpq]], b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
+def _simple_interior(A: fmpq_mat, b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
     """A point with small denominators (x rounded to a multiple of 2^-k, k = 4, 8, ...,
     64) that is, checked exactly, strictly inside ``{A x <= b}``; x itself when none is.
     Witnesses would otherwise grow by the size of a crossing at every step of the
@@ -363,12 +367,13 @@ def _simple_interior(A: list[list[fmpq]], b: list[fmpq], x: list[fmpq]) -> list[
     for k in (4, 8, 16, 32, 64):
         s = 1 << k
         y = [fmpq(int((v * s + _HALF).floor()), s) for v in x]
-        if all(dot(row, y) < bk for row, bk in zip(A, b)):
+        if all(v < bk for v, bk in zip((A * fmpq_mat(len(y), 1, y)).entries(), b)):
             return y
     return x
 
 
 _HALF = fmpq(1, 2)
+_ZERO = fmpq(0)
 
 
 def _pattern_across(net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fmpq], u: list[fmpq]) -> Pattern | None:
@@ -426,9 +431,10 @@ def _constant(net: Network, slopes: list[list[fmpq]], l: int, i: int) -> bool:
     return all(G[i, c] == 0 for c in range(n))
 
 
-def _on_facet_only(A: list[list[fmpq]], b: list[fmpq], g: int, x: Sequence[fmpq]) -> bool:
+def _on_facet_only(A: fmpq_mat, b: list[fmpq], g: int, x: Sequence[fmpq]) -> bool:
     """Whether ``a_g x = b_g`` and ``a_j x < b_j`` for every other row j (exact)."""
-    return all((dot(a, x) == bj) if j == g else (dot(a, x) < bj) for j, (a, bj) in enumerate(zip(A, b)))
+    ax = (A * fmpq_mat(len(x), 1, list(x))).entries()
+    return all((v == bj) if j == g else (v < bj) for j, (v, bj) in enumerate(zip(ax, b)))
 
 
 def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
@@ -529,14 +535,16 @@ def enumerate_regions(
     regions: list[Region] = []
     edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
     counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0}
+    converted: dict[tuple[Any, ...], Vector] = {}
     try:
         domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=n, stats=stats).bounded
 
         index[built.pattern] = 0
         pending: list[_Built] = [built]
         # for each region not yet processed, the facets already found from processed
-        # neighbours: (key of its row as seen from the region) -> (point, neighbour)
-        entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int]]] = {}
+        # neighbours: (key of its row as seen from the region) -> (point, neighbour,
+        # the point as Fractions)
+        entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, Vector]]] = {}
         queue = deque([0])
         while queue:
             i = queue.popleft()
@@ -550,19 +558,22 @@ def enumerate_regions(
             nonfacets: list[NonFacet] = []
             rep_A = [R.A[g[0]] for g in groups]
             rep_b = [R.b[g[0]] for g in groups]
+            rep_M = fmpq_mat(len(rep_A), n, [v for row in rep_A for v in row])
             ent = entry.pop(i, {})
             known: dict[int, list[fmpq]] = {}
             known_neighbors: dict[int, int] = {}
+            known_fpoints: dict[int, Vector] = {}
             if ent:
                 for gi, k in enumerate(keys):
                     shared = ent.get(_hashable(k))
                     # a shared facet: its point (checked exactly) is on this row and
                     # strictly inside every other row
-                    if shared is not None and _on_facet_only(rep_A, rep_b, gi, shared[0]):
+                    if shared is not None and _on_facet_only(rep_M, rep_b, gi, shared[0]):
                         known[gi] = shared[0]
                         known_neighbors[gi] = shared[1]
+                        known_fpoints[gi] = shared[2]
             counts["shared_facets"] += len(known)
-            verdicts = _classify(rep_A, rep_b, keys, R.witness, known, stats, counts)
+            verdicts = _classify(rep_A, rep_M, rep_b, keys, R.witness, known, stats, counts)
             for gi, g in enumerate(groups):
                 rows_g = tuple(g)
                 known_neighbor = known_neighbors.get(gi)
@@ -578,7 +589,9 @@ def enumerate_regions(
                     continue
                 if known_neighbor is not None:
                     j = known_neighbor
+                    fpoint = known_fpoints[gi]
                 else:
+                    fpoint = _frac_vec(point)
                     across = _pattern_across(net, acts, point, list(rep_A[gi]))
                     if across is None:
                         raise AssertionError("crossing a facet along its normal did not decide a neuron")
@@ -592,23 +605,24 @@ def enumerate_regions(
                         pending.append(nb)
                         queue.append(j)
                     if j > i:
-                        entry.setdefault(j, {})[_hashable(keys[gi], -1)] = (point, i)
-                facets.append(Facet(rows_g, _frac_vec(point), j))
+                        entry.setdefault(j, {})[_hashable(keys[gi], -1)] = (point, i, fpoint)
+                facets.append(Facet(rows_g, fpoint, j))
                 e = (min(i, j), max(i, j))
                 if e not in edges:
                     flips = tuple(
                         (l, k)
                         for l, (s1, s2) in enumerate(zip(R.pattern, pending[j].pattern))
+                        if s1 != s2
                         for k, (a, b) in enumerate(zip(s1, s2))
                         if a != b
                     )
-                    edges[e] = (_frac_vec(point), flips)
+                    edges[e] = (fpoint, flips)
             if domain_bounded:
                 bounded = True
             else:
                 frows = [R.A[f.rows[0]] for f in facets]
                 bounded = bool(frows) and boundedness(frows, [R.b[f.rows[0]] for f in facets], dim=n, stats=stats).bounded
-            regions.append(_region(R, bounded, facets, nonfacets))
+            regions.append(_region(R, bounded, facets, nonfacets, converted))
             if progress is not None:
                 progress(len(regions), len(queue))
     except LimitReached as e:
@@ -648,10 +662,19 @@ def _graph(m: int, edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, i
     return g
 
 
-def _region(R: _Built, bounded: bool, facets: list[Facet], nonfacets: list[NonFacet]) -> Region:
+def _region(R: _Built, bounded: bool, facets: list[Facet], nonfacets: list[NonFacet], converted: dict[tuple[Any, ...], Vector]) -> Region:
+    """The `Region` of R, in Fractions. ``converted``: rows of A already converted
+    (keyed by `_hashable`; rows recur across regions, and the tuples are immutable)."""
+    A = []
+    for row in R.A:
+        key = _hashable(row)
+        frow = converted.get(key)
+        if frow is None:
+            frow = converted[key] = _frac_vec(row)
+        A.append(frow)
     return Region(
         pattern=R.pattern,
-        A=tuple(_frac_vec(row) for row in R.A),
+        A=tuple(A),
         b=_frac_vec(R.b),
         labels=tuple(R.labels),
         jacobian=_frac_mat(R.J),
@@ -678,7 +701,9 @@ def _groups(A: list[list[fmpq]], b: list[fmpq]) -> tuple[list[list[int]], list[t
 
 def _hashable(key: Sequence[fmpq], sign: int = 1) -> tuple[Any, ...]:
     """A dict key for ``sign * key`` (hashing `fmpq` is slow; its fmpz parts are not)."""
-    return tuple(sign * v.p for v in key) + tuple(v.q for v in key)
+    if sign == 1:
+        return tuple([v.p for v in key]) + tuple([v.q for v in key])
+    return tuple([-v.p for v in key]) + tuple([v.q for v in key])
 
 
 def _expand(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, Fraction], ...]:
@@ -688,6 +713,7 @@ def _expand(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, Fr
 
 def _classify(
     A: list[list[fmpq]],
+    Amat: fmpq_mat,
     b: list[fmpq],
     keys: list[tuple[fmpq, ...]],
     p: list[fmpq],
@@ -696,7 +722,7 @@ def _classify(
     counts: dict[str, int],
 ) -> list[tuple[str, Any]]:
     """Decide for every row (one per half-space) whether it is a facet of ``{A x <= b}``,
-    whose interior holds p: ``("facet", point in its relative interior)`` or
+    whose interior holds p (``Amat``: A as a matrix): ``("facet", point in its relative interior)`` or
     ``("nonfacet", (mu over rows, lam))``. ``known``: facets already decided (shared
     with a region processed before).
 
@@ -711,9 +737,10 @@ def _classify(
     (`_vertex_certificates`). Ties fall back to `facet_point`. Floats only choose
     directions and order; every verdict is exact. Updates ``counts``.
     """
+    from scipy.optimize import nnls
+
     m = len(A)
     n = len(p)
-    Amat = fmpq_mat(m, n, [v for row in A for v in row])
     slack = [bj - v for bj, v in zip(b, (Amat * fmpq_mat(n, 1, p)).entries())]
     verdict: list[tuple[str, Any] | None] = [None] * m
     Af = np.array([[float(v) for v in row] for row in A], dtype=float).reshape(m, n)
@@ -767,7 +794,7 @@ def _classify(
                 # floats propose a direction along which a_g grows and no known facet
                 # does; the exact ray decides (a first hit, alone, on an undecided row
                 # is a new facet); only a failed proposal costs an exact LP
-                d = _cone_residual(Af, F, g)
+                d = _cone_residual(Af, F, g, nnls)
                 stats.float_lps += 1
                 if d is None and g in hints:
                     B = hints.pop(g)
@@ -778,19 +805,19 @@ def _classify(
                     verdict[found[0]] = ("facet", found[1])
                     cheap += 1
                     continue
-            res, basis = lp_max_basis(A[g], [A[j] for j in F], [b[j] for j in F], point=p, stats=stats) if F else (None, None)
+            res, basis, optimum = lp_max_vertex(A[g], [A[j] for j in F], [b[j] for j in F], point=p, stats=stats) if F else (None, None, None)
             if basis is not None:
                 # the optimal vertex of the facets' polyhedron certifies, with one exact
                 # solve, every other row whose normal lies in its normal cone
                 counts["nonfacets_without_lp"] += _vertex_certificates([F[k] for k in basis], A, b, verdict, g, n, hints)
-            if res is not None and res.status == "optimal" and res.value <= to_fraction(b[g]):
-                mu = {j: fmpq(v.numerator, v.denominator) for j, v in zip(F, res.dual) if v != 0}
+            if optimum is not None and optimum[0] <= b[g]:
+                mu = {j: v for j, v in zip(F, optimum[2]) if v != 0}
                 verdict[g] = ("nonfacet", (mu, Fraction(-1)))
                 break
-            if res is None:
+            if optimum is not None:
+                d = [v - pk for v, pk in zip(optimum[1], p)]
+            elif res is None:
                 d = list(A[g])
-            elif res.status == "optimal":
-                d = [fmpq(v.numerator, v.denominator) - pk for v, pk in zip(res.point, p)]
             else:
                 d = [fmpq(v.numerator, v.denominator) for v in res.ray]
             found = shoot(d)
@@ -809,14 +836,12 @@ def _classify(
     return verdict  # type: ignore[return-value]
 
 
-def _cone_residual(Af: np.ndarray, F: list[int], g: int) -> list[fmpq] | None:
+def _cone_residual(Af: np.ndarray, F: list[int], g: int, nnls: Callable[..., Any]) -> list[fmpq] | None:
     """A float proposal of a direction d with ``a_j d <= 0`` for the rows j in F and
     ``a_g d > 0``: the residual ``a_g - A_F^T y`` of nonnegative least squares (its KKT
     conditions give exactly these signs), rounded to integers; None when ``a_g`` looks
     to lie in the cone of the rows F (then the maximum of ``a_g x`` over them is finite
-    and an exact LP is needed)."""
-    from scipy.optimize import nnls
-
+    and an exact LP is needed). ``nnls``: scipy's (imported once by the caller)."""
     y, res = nnls(Af[F].T, Af[g])
     norm = float(np.abs(Af[g]).max())
     if not np.isfinite(res) or res <= 1e-9 * norm:

@@ -180,3 +180,49 @@ def test_lp_max_basis_defines_the_optimal_vertex(sys_, c):
 
         rows = [[Fraction(v) for v in A[j]] for j in basis]
         assert fmpq_mat([[fmpq(v.numerator, v.denominator) for v in row] for row in rows]).rank() == n
+
+
+@st.composite
+def standard_lps(draw):
+    """``min c^T y, M y = r, y >= 0`` with mixed denominators, negative right-hand
+    sides and, sometimes, a repeated (scaled) row: the fraction-free tableau scales
+    each by a common denominator and pivots on negative entries when it drives an
+    artificial out of a redundant row."""
+    p = draw(st.integers(1, 4))
+    q = draw(st.integers(1, 6))
+    val = st.fractions(min_value=-9, max_value=9, max_denominator=12)
+    M = [[draw(val) for _ in range(q)] for _ in range(p)]
+    r = [draw(val) for _ in range(p)]
+    if p > 1 and draw(st.booleans()):
+        k = draw(st.sampled_from([Fraction(-2), Fraction(1, 3), Fraction(5, 2)]))
+        M[-1] = [k * v for v in M[0]]
+        r[-1] = k * r[0]
+    c = [draw(val) for _ in range(q)]
+    return M, r, c
+
+
+@settings(max_examples=150)
+@given(standard_lps())
+def test_simplex_certificates_on_scaled_and_redundant_rows(lp):
+    M, r, c = lp
+    p, q = len(M), len(c)
+    res = simplex(M, r, c)
+    cols = [[M[i][j] for i in range(p)] for j in range(q)]
+    if res.status == "optimal":
+        # primal feasible, dual feasible, equal objectives: optimal (weak duality)
+        assert all(v >= 0 for v in res.y)
+        assert [dot(row, res.y) for row in M] == list(r)
+        assert all(dot(col, res.pi) <= cj for col, cj in zip(cols, c))
+        assert dot(r, res.pi) == dot(c, res.y) == res.value
+    elif res.status == "infeasible":
+        assert all(dot(col, res.farkas) <= 0 for col in cols)
+        assert dot(r, res.farkas) > 0
+    else:
+        # unbounded: a feasible y (with a zero cost, checked), and no pi with
+        # M^T pi <= c (a Farkas ray z >= 0, M z = 0, c^T z < 0, checked)
+        feas = simplex(M, r, [0] * q)
+        assert feas.status == "optimal" and all(v >= 0 for v in feas.y)
+        assert [dot(row, feas.y) for row in M] == list(r)
+        ray = feasible_point(cols, c, dim=p).farkas
+        assert ray is not None and all(v >= 0 for v in ray)
+        assert all(dot(row, ray) == 0 for row in M) and dot(c, ray) < 0

@@ -192,7 +192,6 @@ def test_time_limit_and_cli_exit_status(tmp_path):
     counts and exits 3, and prints the SPEC keys otherwise."""
     import json
     import subprocess
-    import sys
 
     from exactrelu.io.case import write_case
 
