@@ -60,10 +60,7 @@ def norm_1(m: fmpq_mat) -> Fraction:
     >>> norm_1(fmpq_matrix([[1, -2], ["1/2", 3]]))
     Fraction(5, 1)
     """
-    rows = m.table()
-    if not rows or not rows[0]:
-        return Fraction(0)
-    return max(to_fraction(sum((abs(r[j]) for r in rows), fmpq(0))) for j in range(len(rows[0])))
+    return norm_inf(m.transpose())
 
 
 def norm_inf(m: fmpq_mat) -> Fraction:
