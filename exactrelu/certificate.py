@@ -114,43 +114,27 @@ def _pieces_doc(g: RegionGraph) -> dict[str, Any]:
     one piece that no equal-map facet joins, and Farkas proofs (``apart``) for every
     pair of regions with one affine map in different pieces."""
     labels = g.piece_labels
-    parent = list(range(len(g.regions)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in g.graph.edges:
-        if g.regions[i].affine_map() == g.regions[j].affine_map():
-            parent[find(i)] = find(j)
-    by_map: dict[Any, list[int]] = {}
-    for i, r in enumerate(g.regions):
-        by_map.setdefault(r.affine_map(), []).append(i)
+    joined = g.facet_joined()
     touching, apart = [], []
     n = g.network.input_dim
-    for members in by_map.values():
-        for a in range(len(members)):
-            for c in range(a + 1, len(members)):
-                i, j = members[a], members[c]
-                if labels[i] == labels[j] and find(i) == find(j):
-                    continue
-                r1, r2 = g.regions[i], g.regions[j]
-                res = feasible_point(list(r1.A) + list(r2.A), list(r1.b) + list(r2.b), dim=n)
-                if res.feasible:
-                    touching.append({"regions": [i, j], "point": _vec(res.point)})
-                    parent[find(i)] = find(j)
-                elif labels[i] != labels[j]:
-                    m1 = len(r1.A)
-                    y = res.farkas
-                    apart.append(
-                        {
-                            "regions": [i, j],
-                            "first": {_key(r1, k): _s(v) for k, v in enumerate(y[:m1]) if v != 0},
-                            "second": {_key(r2, k): _s(v) for k, v in enumerate(y[m1:]) if v != 0},
-                        }
-                    )
+    for i, j in g.same_map_pairs():
+        if labels[i] == labels[j] and joined[i] == joined[j]:
+            continue
+        r1, r2 = g.regions[i], g.regions[j]
+        res = feasible_point(list(r1.A) + list(r2.A), list(r1.b) + list(r2.b), dim=n)
+        if res.feasible:
+            touching.append({"regions": [i, j], "point": _vec(res.point)})
+            joined.union(i, j)
+        elif labels[i] != labels[j]:
+            m1 = len(r1.A)
+            y = res.farkas
+            apart.append(
+                {
+                    "regions": [i, j],
+                    "first": {_key(r1, k): _s(v) for k, v in enumerate(y[:m1]) if v != 0},
+                    "second": {_key(r2, k): _s(v) for k, v in enumerate(y[m1:]) if v != 0},
+                }
+            )
     return {"labels": list(labels), "touching": touching, "apart": apart}
 
 

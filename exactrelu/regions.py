@@ -42,17 +42,19 @@ traversal is complete.
 from __future__ import annotations
 
 import bisect
+import itertools
 import random
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import networkx as nx
 import numpy as np
 from flint import fmpq, fmpq_mat
+from networkx.utils import UnionFind
 
 from .domain import Domain
 from .errors import InputError, LimitReached
@@ -144,33 +146,34 @@ class RegionGraph:
     def activation_regions(self) -> int:
         return len(self.regions)
 
+    def facet_joined(self) -> UnionFind:
+        """Regions joined by a chain of facets with the same affine map on both sides (a
+        fresh `networkx.utils.UnionFind` over region indices, for the caller to extend)."""
+        uf = UnionFind(range(len(self.regions)))
+        for i, j in self.graph.edges:
+            if self.regions[i].affine_map() == self.regions[j].affine_map():
+                uf.union(i, j)
+        return uf
+
+    def same_map_pairs(self) -> Iterator[tuple[int, int]]:
+        """Every pair ``i < j`` of regions with one affine map."""
+        by_map: dict[Any, list[int]] = {}
+        for i, r in enumerate(self.regions):
+            by_map.setdefault(r.affine_map(), []).append(i)
+        for members in by_map.values():
+            yield from itertools.combinations(members, 2)
+
     @cached_property
     def piece_labels(self) -> tuple[int, ...]:
         """For each region, the index of its linear piece (SPEC §3: a maximal connected
         union of closures of regions with one affine map; closures touching anywhere,
         not only along a facet, connect)."""
-        parent = list(range(len(self.regions)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for i, j in self.graph.edges:
-            if self.regions[i].affine_map() == self.regions[j].affine_map():
-                parent[find(i)] = find(j)
-        by_map: dict[Any, list[int]] = {}
-        for i, r in enumerate(self.regions):
-            by_map.setdefault(r.affine_map(), []).append(i)
-        for members in by_map.values():
-            for a in range(len(members)):
-                for c in range(a + 1, len(members)):
-                    i, j = members[a], members[c]
-                    if find(i) != find(j) and _closures_meet(self.regions[i], self.regions[j]):
-                        parent[find(i)] = find(j)
+        uf = self.facet_joined()
+        for i, j in self.same_map_pairs():
+            if uf[i] != uf[j] and _closures_meet(self.regions[i], self.regions[j]):
+                uf.union(i, j)
         roots: dict[int, int] = {}
-        return tuple(roots.setdefault(find(i), len(roots)) for i in range(len(self.regions)))
+        return tuple(roots.setdefault(uf[i], len(roots)) for i in range(len(self.regions)))
 
     @property
     def linear_pieces(self) -> int:
