@@ -40,17 +40,10 @@ from .io.case import Case, case_to_json
 from .numbers import format_number, to_fmpq, to_fraction
 from .polyhedra import boundedness, feasible_point
 from .regions import Region, RegionGraph, enumerate_regions
+from .report import exact
 
 FORMAT = "exactrelu-certificate/1"
 NORMS = ("1", "inf")
-
-
-def _s(v: Fraction) -> str:
-    return format_number(v)
-
-
-def _vec(v: Sequence[Fraction]) -> list[str]:
-    return [format_number(x) for x in v]
 
 
 def _label(label: tuple[Any, ...]) -> list[Any]:
@@ -74,7 +67,7 @@ def _region_doc(r: Region, n: int) -> dict[str, Any]:
     order: list[int] = []
     groups = []
     for f in r.facets:
-        groups.append((f.rows, {"facet": {"point": _vec(f.point), "neighbor": f.neighbor}}))
+        groups.append((f.rows, {"facet": {"point": exact(f.point), "neighbor": f.neighbor}}))
     for nf in r.nonfacets:
         groups.append((nf.rows, nf))
     groups.sort(key=lambda g: g[0][0])
@@ -87,23 +80,23 @@ def _region_doc(r: Region, n: int) -> dict[str, Any]:
         if isinstance(claim, dict):
             entry.update(claim)
         else:
-            mult = {str(position[k]): _s(v) for k, v in claim.multipliers}
-            entry["redundant"] = {"multipliers": mult, "row_multiplier": _s(claim.row_multiplier)}
+            mult = {str(position[k]): format_number(v) for k, v in claim.multipliers}
+            entry["redundant"] = {"multipliers": mult, "row_multiplier": format_number(claim.row_multiplier)}
         out_groups.append(entry)
     facet_rows = [f.rows[0] for f in r.facets]
     if r.bounded and facet_rows:
         res = boundedness([r.A[k] for k in facet_rows], [r.b[k] for k in facet_rows], dim=n)
         assert res.bounded
-        bounded = {"multipliers": {str(position[k]): _s(v) for k, v in zip(facet_rows, res.multipliers)}}
+        bounded = {"multipliers": {str(position[k]): format_number(v) for k, v in zip(facet_rows, res.multipliers)}}
     else:
         res = boundedness([r.A[k] for k in facet_rows], [r.b[k] for k in facet_rows], dim=n) if facet_rows else None
         ray = res.ray if res is not None else tuple(Fraction(int(k == 0)) for k in range(n))
-        bounded = {"ray": _vec(ray)}
+        bounded = {"ray": exact(ray)}
     return {
         "pattern": [list(p) for p in r.pattern],
-        "witness": _vec(r.witness),
-        "jacobian": [_vec(row) for row in r.jacobian],
-        "offset": _vec(r.offset),
+        "witness": exact(r.witness),
+        "jacobian": [exact(row) for row in r.jacobian],
+        "offset": exact(r.offset),
         "groups": out_groups,
         "bounded": bounded,
     }
@@ -123,7 +116,7 @@ def _pieces_doc(g: RegionGraph) -> dict[str, Any]:
         r1, r2 = g.regions[i], g.regions[j]
         res = feasible_point(list(r1.A) + list(r2.A), list(r1.b) + list(r2.b), dim=n)
         if res.feasible:
-            touching.append({"regions": [i, j], "point": _vec(res.point)})
+            touching.append({"regions": [i, j], "point": exact(res.point)})
             joined.union(i, j)
         elif labels[i] != labels[j]:
             m1 = len(r1.A)
@@ -131,8 +124,8 @@ def _pieces_doc(g: RegionGraph) -> dict[str, Any]:
             apart.append(
                 {
                     "regions": [i, j],
-                    "first": {_key(r1, k): _s(v) for k, v in enumerate(y[:m1]) if v != 0},
-                    "second": {_key(r2, k): _s(v) for k, v in enumerate(y[m1:]) if v != 0},
+                    "first": {_key(r1, k): format_number(v) for k, v in enumerate(y[:m1]) if v != 0},
+                    "second": {_key(r2, k): format_number(v) for k, v in enumerate(y[m1:]) if v != 0},
                 }
             )
     return {"labels": list(labels), "touching": touching, "apart": apart}
@@ -197,7 +190,7 @@ def build_certificate(case: Case, g: RegionGraph, norms: Sequence[str] = NORMS) 
             continue
         values = [operator_norm(r.jacobian, norm) for r in g.regions]
         best = max(range(len(values)), key=lambda i: values[i])
-        lipschitz[norm] = {"value": _s(values[best]), "region": best}
+        lipschitz[norm] = {"value": format_number(values[best]), "region": best}
     return {
         "format": FORMAT,
         "case": case_to_json(Case(case.network, case.domain)),

@@ -32,6 +32,7 @@ import numpy as np
 from ..domain import Domain
 from ..errors import InputError
 from ..network import ActivationLayer, AffineLayer, Network
+from ..numbers import to_fraction
 from .case import Case
 from .layers import (
     InexactConversion,
@@ -244,9 +245,9 @@ def _apply(onnx: Any, node: Any, ins: list[Any], b: LayerBuilder, opset: int, wh
     if op == "PRelu":
         slope = _exact(ins[1])
         if slope.ndim <= 1 and slope.size == 1:  # one shared slope: a leaky ReLU
-            return [b.activate(x, "leaky_relu", where, alpha=_frac(slope.ravel()[0]))]
+            return [b.activate(x, "leaky_relu", where, alpha=to_fraction(slope.ravel()[0]))]
         slope = np.broadcast_to(slope, x.shape)
-        return [b.activate(x, "prelu", where, alpha=[_frac(v) for v in slope.ravel()])]
+        return [b.activate(x, "prelu", where, alpha=[to_fraction(v) for v in slope.ravel()])]
     if op == "Clip":
         return [_clip(x, ins, at, b, opset, where)]
     if op == "Conv":
@@ -274,10 +275,6 @@ def _apply(onnx: Any, node: Any, ins: list[Any], b: LayerBuilder, opset: int, wh
         spatial = list(x.shape[2:])
         return [avg_pool(x, spatial, [1] * len(spatial), [0] * (2 * len(spatial)))]
     raise InputError(f"{where}: the operator {op} is not supported (supported: {', '.join(SUPPORTED)})")
-
-
-def _frac(v: Any) -> Fraction:
-    return Fraction(int(v.p), int(v.q))
 
 
 def _constant_node(onnx: Any, at: dict[str, Any], where: str) -> np.ndarray:
@@ -382,8 +379,8 @@ def _clip(x: Tensor, ins: list[Any], at: dict[str, Any], b: LayerBuilder, opset:
     else:
         lo = _exact(ins[1]).item() if len(ins) > 1 and ins[1] is not None else None
         hi = _exact(ins[2]).item() if len(ins) > 2 and ins[2] is not None else None
-    lo_f = _frac(lo) if lo is not None else None
-    hi_f = _frac(hi) if hi is not None else None
+    lo_f = to_fraction(lo) if lo is not None else None
+    hi_f = to_fraction(hi) if hi is not None else None
     if lo_f is not None and hi_f is not None:
         if not lo_f < hi_f:
             raise InputError(f"{where}: expected min < max, got {lo_f} and {hi_f}")

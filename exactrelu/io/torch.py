@@ -34,6 +34,7 @@ import numpy as np
 from ..domain import Domain
 from ..errors import InputError
 from ..network import Network
+from ..numbers import to_fraction
 from .case import Case
 from .layers import (
     LayerBuilder,
@@ -121,11 +122,11 @@ def _module(torch: Any, b: LayerBuilder, t: Tensor, m: Any, where: str) -> Tenso
     if isinstance(m, nn.PReLU):
         w = _array(m.weight).ravel()
         if w.size == 1:
-            return b.activate(t, "leaky_relu", where, alpha=_frac(w[0]))
+            return b.activate(t, "leaky_relu", where, alpha=to_fraction(w[0]))
         if len(t.shape) < 2 or t.shape[1] != w.size:
             raise InputError(f"{where}: expected {w.size} channels on axis 1, got the shape {t.shape}")
         per = np.broadcast_to(w.reshape((1, w.size) + (1,) * (len(t.shape) - 2)), t.shape)
-        return b.activate(t, "prelu", where, alpha=[_frac(v) for v in per.ravel()])
+        return b.activate(t, "prelu", where, alpha=[to_fraction(v) for v in per.ravel()])
     if isinstance(m, nn.Flatten):
         shape = list(t.shape)
         s, e = m.start_dim % len(shape), m.end_dim % len(shape)
@@ -175,10 +176,6 @@ def _module(torch: Any, b: LayerBuilder, t: Tensor, m: Any, where: str) -> Tenso
         f"{where}: the module {type(m).__name__} is not supported "
         f"(supported: {', '.join(c.__name__ for c in _module_classes(torch) if c is not nn.Sequential)})"
     )
-
-
-def _frac(v: Any) -> Fraction:
-    return Fraction(int(v.p), int(v.q))
 
 
 def _same_pads(spatial: Sequence[int], kernel: Sequence[int] | int, dil: Sequence[int]) -> list[int]:
