@@ -12,8 +12,8 @@ layers; biases play no part) and an operator norm:
   segment norms);
 - ``K2`` (Virmaux–Scaman), ℓ2 only: ``"seqlip"`` is SeqLip's product over hidden layers of
   ``max_σ ‖Σ̃_{i+1} V_{i+1}ᵀ diag(σ) U_i Σ̃_i‖`` with ``W_i = U_i Σ_i V_iᵀ`` (``Σ̃ = Σ`` for the
-  first and last layer, ``Σ^{1/2}`` otherwise), computed in floats from the SVDs (an
-  estimate); ``"max_sigma"`` is the paper's ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖``, which
+  first and last layer, ``Σ^{1/2}`` otherwise), certified in floats (`exactrelu.seqlip`);
+  ``"max_sigma"`` is the paper's ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖``, which
   equals ``K`` in ℓ2 (a convex function's maximum over a box is at a vertex);
 - ``K3 = ‖ |W_ℓ| … |W_0| ‖`` (one pass of the all-ones vector through the absolute weights
   for ℓ∞, backwards for ℓ1; valid for ℓ2 too, the spectral norm being monotone on
@@ -61,8 +61,11 @@ from .norms import (
     parse_norm,
     sqrt_of_largest_root,
 )
+from .floats import NUMPY, Chain
 from .numbers import to_fraction
-from .results import CERTIFIED, ESTIMATE, EXACT, Quantity
+from .operators import exact_weights, from_network
+from .results import CERTIFIED, EXACT, Quantity
+from .seqlip import seqlip_upper
 
 NAMES = ("K_star", "K", "K1", "K2", "K3", "K4", "C", "C_E")
 WIDTH = Fraction(1, 2**40)  # width of the certified intervals of ℓ2 sums and products
@@ -442,50 +445,22 @@ def _pattern_product(ws: Sequence[fmpq_mat], pattern: Sequence[int]) -> fmpq_mat
 def k2(net: Network, definition: str = "seqlip") -> Quantity:
     """Virmaux–Scaman's bound on the ℓ2 Lipschitz constant.
 
-    ``"seqlip"``: SeqLip's product (an estimate: floats from the SVDs); ``"max_sigma"``:
+    ``"seqlip"``: SeqLip's product, a certified upper bound (`exactrelu.seqlip`: float SVD
+    factors, every rounding error bounded); ``"max_sigma"``:
     ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖_2``, equal to ``K`` in ℓ2 (exact).
 
     >>> from exactrelu.constructions import sawtooth_network
-    >>> round(float(k2(sawtooth_network(1)).value), 6)
-    1.5
+    >>> q = k2(sawtooth_network(1))
+    >>> q.guarantee, 1.5 <= float(q.value) <= 1.5 * (1 + 1e-9)
+    ('certified', True)
     """
     require_slopes(net, "K2", 0)
     if definition == "max_sigma":
         return k_patterns(net, "2")[0]
     if definition != "seqlip":
         raise InputError(f"expected a K2 definition among seqlip, max_sigma, got {definition!r}", path="--k2")
-    ws = [np.array([[float(v) for v in row] for row in w.table()]).reshape(w.nrows(), w.ncols()) for w in weights(net)]
-    return Quantity(seqlip(ws), ESTIMATE, upper=True)
-
-
-def seqlip(ws: Sequence[np.ndarray], max_width: int = 20) -> float:
-    """SeqLip (Virmaux & Scaman 2018, Theorem 3) on float weights ``W_0 … W_ℓ``, each
-    factor's maximum over σ ∈ {0,1}^width found by enumeration (exact SeqLip).
-
-    >>> import numpy as np
-    >>> round(seqlip([np.array([[1.0], [1.0]]), np.array([[1.0, -1.0]])]), 12)
-    1.0
-    """
-    ell = len(ws) - 1
-    if ell == 0:
-        return float(np.linalg.norm(ws[0], 2))
-    svd = [np.linalg.svd(w, full_matrices=False) for w in ws]
-    total = 1.0
-    for i in range(1, ell + 1):  # hidden layer i sits between W_{i-1} and W_i
-        u_prev, s_prev, _ = svd[i - 1]
-        _, s_next, vt_next = svd[i]
-        sp = s_prev if i - 1 == 0 else np.sqrt(s_prev)
-        sn = s_next if i == ell else np.sqrt(s_next)
-        left = sn[:, None] * vt_next  # r' × width
-        right = u_prev * sp[None, :]  # width × r
-        width = right.shape[0]
-        if width > max_width:
-            raise InputError(f"SeqLip enumerates 2^{width} patterns of a hidden layer, more than 2^{max_width}",
-                             path="--max-width")
-        pats = np.array(list(itertools.product((0.0, 1.0), repeat=width)))
-        stacked = np.einsum("aw,pw,wb->pab", left, pats, right)
-        total *= float(np.linalg.norm(stacked, 2, axis=(1, 2)).max())
-    return total
+    chain = Chain(from_network(net), NUMPY, exact_weights(net), norm="2")
+    return Quantity(seqlip_upper([NUMPY.to_numpy(m) for m in chain.mats], chain.rads), CERTIFIED, upper=True)
 
 
 def c_theorem1(net: Network, norm: str) -> Quantity:

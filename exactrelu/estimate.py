@@ -35,6 +35,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import InputError
+from .floats import NUMPY, U, Chain, gamma, norm_bracket, product, round_down, round_up
+from .norms import parse_norm
 from .operators import OperatorNetwork, from_network
 from .results import CERTIFIED, ESTIMATE, EXACT, Quantity
 
@@ -92,9 +94,7 @@ def lipschitz_lower(
     `RECHECK_NEURONS` neurons) or an `OperatorNetwork` (an estimate, with a certified
     pattern norm). ``xp``: the arrays of a backend (numpy's by default).
     """
-    from .backends.numpy import NUMPY, check_norm
-
-    norm = check_norm(norm)
+    norm = parse_norm(norm)
     xp = xp or NUMPY
     exact_net = None if isinstance(net, OperatorNetwork) else net
     opnet = net if isinstance(net, OperatorNetwork) else from_network(net)
@@ -145,7 +145,6 @@ def lipschitz_lower(
     if recheck and exact_net is not None and sum(opnet.widths) <= RECHECK_NEURONS:
         q = _recheck(exact_net, witness, norm)
         if q is not None:
-            from .backends.numpy import round_down
 
             return LowerBound(q, witness, fnorm, max(pattern_norm, round_down(q.value)), evaluations, True)
     if pattern_norm > 0 and _certified_pattern(opnet, x, xp):
@@ -158,7 +157,6 @@ def _certified_pattern(opnet: OperatorNetwork, x: np.ndarray, xp: Any) -> bool:
     """Whether the float forward pass at the float point x gives every ReLU's sign for sure:
     each pre-activation is carried with a proven error bound ``e`` (``|ẑ − z| ≤ γ(|B||x̂| + |b|)
     + |B| e_x``, rounded up), and ``|ẑ| > e`` everywhere. ReLU networks only (else False)."""
-    from .backends.numpy import round_up, gamma
     from .operators import Conv2d
 
     if not all(a.kind == "relu" for a in opnet.acts):
@@ -202,25 +200,22 @@ def _norms(opnet: OperatorNetwork, X: np.ndarray, norm: str, xp: Any) -> np.ndar
 
 def _pattern_norm(opnet: OperatorNetwork, x: np.ndarray, norm: str, xp: Any, exact_w: bool) -> float:
     """A certified lower bound of the norm of the product for x's float pattern."""
-    from .backends.numpy import _Chain, _mul, _norm_bracket, round_down, round_up, U
-
     pre, _ = opnet.preactivations(xp.asarray(x.reshape(1, -1)), xp)
     slopes = [xp.to_numpy(a.slope(z))[0] for a, z in zip(opnet.acts, pre)]
     if not all(a.exact_slopes for a in opnet.acts):
         return 0.0
-    chain = _Chain(opnet, xp, exact_w)
+    chain = Chain(opnet, xp, exact_w)
     M, r = chain.mats[0], 0.0
     for l, d in enumerate(slopes):
         S = xp.scale_rows(M, d)
         rs = round_up(Fraction(float(np.abs(d).max())) * Fraction(r) + U * Fraction(xp.frob_up(S)))
-        M, r = _mul(xp, chain.mats[l + 1], chain.rads[l + 1], S, rs)
+        M, r = product(xp, chain.mats[l + 1], chain.rads[l + 1], S, rs)
     if xp.size(M) > 4_000_000:
         return 0.0
-    return round_down(_norm_bracket(xp, M, r, norm)[0])
+    return round_down(norm_bracket(xp, M, r, norm)[0])
 
 
 def _recheck(net: Any, x: tuple[float, ...], norm: str) -> Quantity | None:
-    from .backends.numpy import round_down
     from .calculus import derivative
 
     point = [Fraction(v) for v in x]

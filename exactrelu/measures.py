@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from .floats import NUMPY, Chain, round_down, round_up, spectral_up
 from .operators import Conv2d, Linear, OperatorNetwork, Scale, from_network
 from .results import CERTIFIED, ESTIMATE, EXACT, Quantity
 
@@ -67,8 +68,6 @@ def _arrays(backend: str, device: str | None) -> Any:
         from .backends.torch import TorchArrays, resolve_device
 
         return TorchArrays(resolve_device(device))
-    from .backends.numpy import NUMPY
-
     if device not in (None, "cpu"):
         raise InputError(f"the numpy backend runs on the CPU only, got device {device!r}", path="--device")
     return NUMPY
@@ -145,11 +144,10 @@ def spectral_product(net: Any, backend: str = "exact", device: str | None = None
             e = enclosure(operator_norm(a.W, "2"), width)
             lo, hi = lo * e[0], hi * e[1]
         return Quantity(hi, CERTIFIED if lo != hi else EXACT, upper=lo != hi, interval=(lo, hi) if lo != hi else None)
-    from .backends.numpy import _Chain, round_up, spectral_up
     from .operators import exact_weights
 
     xp = _arrays(backend, device)
-    chain = _Chain(_opnet(net), xp, isinstance(net, OperatorNetwork) or exact_weights(net))
+    chain = Chain(_opnet(net), xp, isinstance(net, OperatorNetwork) or exact_weights(net))
     total = Fraction(1)
     for M, r in zip(chain.mats, chain.rads):
         total *= Fraction(spectral_up(xp, M, r))
@@ -176,8 +174,6 @@ def input_sensitivity(net: Any, X: Any, *, norm: str = "fro", backend: str = "ex
     if norm not in ("fro", "2"):
         raise InputError(f"expected norm 'fro' or '2', got {norm!r}", path="norm")
     if backend == "exact" and norm == "fro":
-        from .backends.numpy import round_down, round_up
-
         pts = _exact_points(net, X)
         lo = hi = Fraction(0)
         for J in _exact_jacobians(net, pts):
@@ -318,8 +314,6 @@ def tangent_sensitivity(net: Any, X: Any, *, backend: str = "exact", device: str
     for p, s in rep.items():
         squared[p] = _sens_exact(net, s) if backend == "exact" else _sens_float(_opnet(net), s)
     if backend == "exact":
-        from .backends.numpy import round_down, round_up
-
         lo = sum((pr * Fraction(round_down(Fraction(math.nextafter(math.sqrt(float(squared[p])), 0.0))))
                   for p, pr in dist.probabilities.items()), Fraction(0))
         hi = sum((pr * Fraction(round_up(Fraction(math.nextafter(math.sqrt(float(squared[p])), math.inf))))

@@ -1,9 +1,12 @@
 """The float operator graph of real layers: affine operators, explicit and implicit.
 
 A network too large for exact enumeration is kept here as a sequence of float64
-layers: affine operators (`Linear`, `Conv2d`, `Scale`, `Reshape`; an average pool
-is a grouped `Conv2d`, a batch-norm in inference mode a folded `Scale`) and
-coordinate-wise PL activations (`Activation`). Every affine operator can be used
+layers: affine operators (`Linear`, `Conv2d`, `Scale`, `Reshape`, `Gather`; an
+average pool is a grouped `Conv2d`, a batch-norm in inference mode a folded `Scale`)
+and coordinate-wise PL activations (`Activation`). A max-pool is piecewise linear but
+not coordinate-wise: it becomes exact stages of ``max(a, b) = a + relu(b − a)``
+(`max_pool`: sparse `Gather` maps around activations that are a ReLU or the identity
+per neuron, slopes in {0, 1}, so every K bound applies). Every affine operator can be used
 
 - *explicitly*: `matrix()` gives its dense float64 matrix (rows are outputs), and
 - *implicitly*: ``apply(x, k)`` and ``apply_t(y, k)`` apply it and its transpose to
@@ -17,8 +20,7 @@ coordinate-wise PL activations (`Activation`). Every affine operator can be used
 Build one from a torch ``nn.Sequential`` (`from_torch`) or from an exact `Network`
 (`from_network`); `to_network` turns one back into an exact `Network` whose
 weights are the exact binary values of the floats (convolutions become explicit
-affine layers). Max-pool is piecewise linear but not coordinate-wise: it is
-refused with a clear `InputError`.
+affine layers).
 
 >>> import numpy as np
 >>> net = OperatorNetwork.build((1, 3, 3), [
@@ -29,6 +31,12 @@ refused with a clear `InputError`.
 (1, [1, 2], (8,))
 >>> float(net.evaluate(np.arange(9.0).reshape(1, 9))[0, 0])
 128.5
+
+A 2x2 max-pool of a 1x2x4 input: two windows of four, two halvings each.
+
+>>> pool = OperatorNetwork.build((1, 2, 4), max_pool((1, 2, 4), 2))
+>>> pool.widths, pool.evaluate(np.array([[1.0, -2.0, 5.0, 0.0, 3.0, 0.5, -1.0, 4.0]])).tolist()
+((8, 4), [[3.0, 5.0]])
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -258,7 +266,100 @@ class Reshape:
         return np.eye(_size(self.in_shape))
 
 
-Affine = Linear | Conv2d | Scale | Reshape
+@dataclass(frozen=True, eq=False)
+class Gather:
+    """A sparse affine map: output ``i`` is ``Σ_j coef[i, j] · x[index[i, j]] + bias[i]``.
+
+    Rows are padded to a common width with index 0 and coefficient 0; the transpose is
+    stored the same way (``index_t``, ``coef_t``: one row per input), so that both
+    ``apply`` and ``apply_t`` are gathers. A max-pool's stages are built of these.
+
+    >>> g = Gather.create([{0: 1.0, 2: -1.0}, {1: 2.0}], (3,))
+    >>> g.terms, g.terms_t, g.matrix().tolist()
+    (2, 1, [[1.0, 0.0, -1.0], [0.0, 2.0, 0.0]])
+    >>> g.apply(np.array([[1.0, 2.0, 3.0]]), NUMPY_KERNELS).tolist()
+    [[-2.0, 4.0]]
+    """
+
+    index: np.ndarray  # (out, k) int64
+    coef: np.ndarray  # (out, k)
+    index_t: np.ndarray  # (in, k_t) int64
+    coef_t: np.ndarray  # (in, k_t)
+    bias: np.ndarray
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+
+    @classmethod
+    def create(
+        cls, rows: Sequence[Mapping[int, Any]], in_shape: Sequence[int], out_shape: Sequence[int] | None = None,
+        bias: Any = None, path: str = "rows",
+    ) -> "Gather":
+        """From one ``{input index: coefficient}`` mapping per output (flat indices)."""
+        in_shape = tuple(int(s) for s in in_shape)
+        out_shape = (len(rows),) if out_shape is None else tuple(int(s) for s in out_shape)
+        n_in, n_out = _size(in_shape), len(rows)
+        if _size(out_shape) != n_out or n_out == 0:
+            raise InputError(f"expected {_size(out_shape)} rows (a nonempty output of shape {out_shape}), "
+                             f"got {n_out}", path=path)
+        k = max(1, max(len(r) for r in rows))
+        index = np.zeros((n_out, k), dtype=np.int64)
+        coef = np.zeros((n_out, k))
+        for i, row in enumerate(rows):
+            items = sorted((int(j), v) for j, v in row.items())
+            if any(not 0 <= j < n_in for j, _ in items):
+                raise InputError(f"expected input indices in [0, {n_in}), got {[j for j, _ in items]}",
+                                 path=f"{path}[{i}]")
+            index[i, : len(items)] = [j for j, _ in items]
+            coef[i, : len(items)] = _finite([v for _, v in items], f"{path}[{i}]")
+        b = np.zeros(n_out) if bias is None else _finite(bias, "bias").reshape(-1)
+        if b.shape != (n_out,):
+            raise InputError(f"expected {n_out} biases, got {b.size}", path="bias")
+        r, slot = np.nonzero(coef)
+        cols, vals = index[r, slot], coef[r, slot]
+        order = np.argsort(cols, kind="stable")
+        cols, r, vals = cols[order], r[order], vals[order]
+        counts = np.bincount(cols, minlength=n_in)
+        k_t = max(1, int(counts.max()) if n_in else 1)
+        at = np.arange(len(cols)) - np.concatenate(([0], np.cumsum(counts)[:-1]))[cols]
+        index_t = np.zeros((n_in, k_t), dtype=np.int64)
+        coef_t = np.zeros((n_in, k_t))
+        index_t[cols, at], coef_t[cols, at] = r, vals
+        return cls(index, coef, index_t, coef_t, b, in_shape, out_shape)
+
+    @property
+    def terms(self) -> int:
+        return self.index.shape[1]
+
+    @property
+    def terms_t(self) -> int:
+        return self.index_t.shape[1]
+
+    def apply(self, x: Array, k: Kernels) -> Array:
+        return (x[:, _index(self.index, x)] * k.asarray(self.coef)).sum(-1)
+
+    def apply_t(self, y: Array, k: Kernels) -> Array:
+        return (y[:, _index(self.index_t, y)] * k.asarray(self.coef_t)).sum(-1)
+
+    def absolute(self) -> "Gather":
+        return Gather(self.index, np.abs(self.coef), self.index_t, np.abs(self.coef_t), np.zeros_like(self.bias),
+                      self.in_shape, self.out_shape)
+
+    def matrix(self) -> np.ndarray:
+        m = np.zeros((self.index.shape[0], _size(self.in_shape)))
+        rows = np.repeat(np.arange(self.index.shape[0]), self.terms)
+        np.add.at(m, (rows, self.index.reshape(-1)), self.coef.reshape(-1))
+        return m
+
+
+def _index(index: np.ndarray, x: Array) -> Array:
+    if isinstance(x, np.ndarray):
+        return index
+    import torch
+
+    return torch.as_tensor(index, device=x.device)
+
+
+Affine = Linear | Conv2d | Scale | Reshape | Gather
 
 
 def avg_pool2d(in_shape: Sequence[int], kernel: int | Sequence[int], stride: Any = None, padding: Any = 0) -> Conv2d:
@@ -291,11 +392,99 @@ def batch_norm(in_shape: Sequence[int], mean: Any, var: Any, weight: Any, bias: 
     return Scale(np.repeat(s, spatial), np.repeat(shift, spatial), tuple(in_shape))
 
 
+def max_pool(
+    in_shape: Sequence[int], kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+    ceil_mode: bool = False, path: str = "kernel_size",
+) -> list[Layer]:
+    """A max pool over the spatial axes of a ``(C, *spatial)`` input (1 or 2 spatial axes),
+    as torch computes it (padding never wins a max; ``ceil_mode`` as torch's): the layers
+    of `max_groups` over its windows, the last one of shape ``(C, *output spatial)``.
+
+    >>> layers = max_pool((1, 2, 2), 2)
+    >>> [type(l).__name__ for l in layers], layers[-1].out_shape
+    (['Gather', 'Activation', 'Gather', 'Activation', 'Gather'], (1, 1, 1))
+    >>> net = OperatorNetwork.build((1, 2, 2), layers)
+    >>> net.evaluate(np.array([[3.0, -1.0, 7.0, 5.0]])).tolist()
+    [[7.0]]
+    """
+    from .io.layers import pool_windows
+
+    k = len(in_shape) - 1
+    if k not in (1, 2):
+        raise InputError(f"expected an input of shape (C, L) or (C, H, W), got {tuple(in_shape)}", path=path)
+    ks = _ints(kernel, k, path)
+    st = _ints(stride if stride is not None else ks, k, "stride")
+    pad = _ints(padding, k, "padding", minimum=0)
+    dil = _ints(dilation, k, "dilation")
+    if any(p > q // 2 for p, q in zip(pad, ks)):
+        raise InputError(f"expected a padding of at most half the kernel {ks}, got {pad}", path="padding")
+    spatial = tuple(int(s) for s in in_shape[1:])
+    try:
+        out_sp, windows = pool_windows(spatial, ks, st, pad * 2, dil, bool(ceil_mode))
+    except InputError as e:
+        raise InputError(e.message, path=path) from None
+    plane = _size(spatial)
+    groups = [[c * plane + int(np.ravel_multi_index(p, spatial)) for p, inside in win if inside]
+              for c in range(int(in_shape[0])) for win in windows]
+    return max_groups(groups, in_shape, (int(in_shape[0]), *out_sp), path)
+
+
+def max_groups(
+    groups: Sequence[Sequence[int]], in_shape: Sequence[int], out_shape: Sequence[int], path: str = "groups"
+) -> list[Layer]:
+    """The max over each group of flat input indices, exactly, by pairwise
+    ``max(a, b) = a + relu(b − a)``: per halving of the groups a `Gather` forms ``a`` and
+    ``b − a`` (an odd entry is carried alone), an `Activation` passes ``a`` through the
+    identity and ``b − a`` through a ReLU, and the next `Gather` adds the two (merged with
+    the next halving's). ⌈log2(largest group)⌉ activation layers, slopes in {0, 1}.
+
+    >>> layers = max_groups([[0, 1, 2]], (3,), (1,))
+    >>> len(layers), layers[1].kind, layers[1].slope0.tolist()
+    (5, 'spline', [1.0, 0.0, 1.0])
+    >>> float(OperatorNetwork.build((3,), layers).evaluate(np.array([[1.0, 4.0, 2.5]]))[0, 0])
+    4.0
+    """
+    if any(not g for g in groups):
+        raise InputError("a pooling window holds no input entry (it lies in the padding)", path=path)
+    cands: list[list[dict[int, float]]] = [[{int(i): 1.0} for i in g] for g in groups]
+    layers: list[Layer] = []
+    shape = tuple(int(s) for s in in_shape)
+    while any(len(g) > 1 for g in cands):
+        rows: list[dict[int, float]] = []
+        relu: list[bool] = []
+        nxt = []
+        for g in cands:
+            merged = []
+            for i in range(0, len(g) - 1, 2):
+                a, b = g[i], g[i + 1]
+                diff = dict(b)
+                for j, v in a.items():
+                    diff[j] = diff.get(j, 0.0) - v
+                rows += [a, {j: v for j, v in diff.items() if v}]
+                relu += [False, True]
+                merged.append({len(rows) - 2: 1.0, len(rows) - 1: 1.0})
+            if len(g) % 2:
+                rows.append(g[-1])
+                relu.append(False)
+                merged.append({len(rows) - 1: 1.0})
+            nxt.append(merged)
+        layers += [Gather.create(rows, shape, path=path), Activation.relu_or_identity(relu)]
+        shape = (len(rows),)
+        cands = nxt
+    layers.append(Gather.create([g[0] for g in cands], shape, out_shape, path=path))
+    return layers
+
+
+def _ints(v: Any, k: int, path: str, minimum: int = 1) -> tuple[int, ...]:
+    ints = (v,) * k if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(ints) != k or any(int(p) != p or p < minimum for p in ints):
+        raise InputError(f"expected an integer >= {minimum} or {k} of them, got {v!r}", path=path)
+    return tuple(int(p) for p in ints)
+
+
 def _pair(v: Any, path: str, minimum: int = 1) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or any(int(p) != p or p < minimum for p in pair):
-        raise InputError(f"expected an integer >= {minimum} or a pair of them, got {v!r}", path=path)
-    return int(pair[0]), int(pair[1])
+    a, b = _ints(v, 2, path, minimum)
+    return a, b
 
 
 # --------------------------------------------------------------------------- activations
@@ -333,6 +522,22 @@ class Activation:
     @classmethod
     def leaky(cls, n: int, alpha: float, kind: str = "leaky_relu") -> "Activation":
         return cls.from_pieces(n, [[0.0]] * n, [[alpha, 1.0]] * n, [0.0] * n, kind)
+
+    @classmethod
+    def relu_or_identity(cls, relu: Sequence[bool]) -> "Activation":
+        """A ReLU on the neurons where ``relu`` holds, the identity (slope 1, no knot) on the
+        others: the stages of `max_groups`. The same arrays as `from_pieces` gives.
+
+        >>> a = Activation.relu_or_identity([True, False])
+        >>> a.kind, a(np.array([[-2.0, -2.0]])).tolist(), a.lo.tolist(), a.hi.tolist()
+        ('spline', [[0.0, -2.0]], [0.0, 1.0], [1.0, 1.0])
+        """
+        m = np.asarray(relu, dtype=bool).reshape(-1)
+        n = len(m)
+        slope0 = np.where(m, 0.0, 1.0)
+        return cls("relu" if m.all() else "spline", np.where(m, 0.0, np.inf).reshape(n, 1),
+                   m.astype(np.float64).reshape(n, 1), slope0, np.zeros(n), np.zeros(n), slope0.copy(), np.ones(n),
+                   True, tuple((0.0, 1.0) if r else (1.0,) for r in m))
 
     @classmethod
     def from_pieces(
@@ -452,7 +657,7 @@ class OperatorNetwork:
                 acts.append(layer)
                 current = []
                 continue
-            if not isinstance(layer, (Linear, Conv2d, Scale, Reshape)):
+            if not isinstance(layer, (Linear, Conv2d, Scale, Reshape, Gather)):
                 raise InputError(f"unsupported layer {type(layer).__name__}", path=f"layers[{i}]")
             if _size(layer.in_shape) != _size(shape) or (
                 isinstance(layer, Conv2d) and len(shape) == 3 and tuple(shape) != layer.in_shape
@@ -624,9 +829,10 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str = "") -> Opera
     """The operator graph of a torch ``nn.Sequential`` (nested ones are flattened), in float64.
 
     Supported: Linear, Conv2d (stride, zero padding, groups; no dilation), AvgPool2d,
-    Flatten, BatchNorm1d/2d (inference mode, folded), ReLU, LeakyReLU, Hardtanh, ReLU6,
-    Identity, Dropout (the identity in inference). Anything else, MaxPool included,
-    raises `InputError`.
+    MaxPool1d/2d (stride, padding, dilation, ceil_mode; see `max_pool`), Flatten,
+    BatchNorm1d/2d (inference mode, folded), ReLU, LeakyReLU, Hardtanh, ReLU6, Identity,
+    Dropout (the identity in inference). Anything else (adaptive pools, a max-pool with
+    ``return_indices``) raises `InputError`.
     """
     import torch.nn as nn
 
@@ -680,10 +886,16 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str = "") -> Opera
                                                  "hardtanh"))
         elif isinstance(m, (nn.Identity, nn.Dropout)):
             continue
-        elif isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.AdaptiveMaxPool2d)):
-            raise InputError(
-                "max-pool is piecewise linear but not coordinate-wise; the float bounds do not support it: "
-                "use AvgPool2d or a strided convolution", path=p)
+        elif isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)):
+            k = 1 if isinstance(m, nn.MaxPool1d) else 2
+            if m.return_indices:
+                raise InputError(f"{type(m).__name__}: return_indices=True is not supported", path=p)
+            if len(shape) != k + 1:
+                raise InputError(f"expected a {'(C, L)' if k == 1 else '(C, H, W)'} input for {type(m).__name__}, "
+                                 f"got {shape}", path=p)
+            ops = max_pool(shape, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode, path=p)
+            layers.extend(ops)
+            shape = ops[-1].out_shape
         else:
             raise InputError(f"unsupported layer {type(m).__name__}", path=p)
     return OperatorNetwork.build(tuple(int(s) for s in input_shape), layers, name)

@@ -9,11 +9,15 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exactrelu import bounds as B
 from exactrelu.errors import InputError
 from exactrelu.lipschitz import lipschitz
 from exactrelu.network import Network, activation, affine
+from exactrelu.norms import as_algebraic
+from exactrelu.seqlip import seqlip_upper
 
 
 # -- an independent little exact linear algebra on lists of Fractions -----------------------
@@ -167,15 +171,52 @@ def test_l2_bounds_are_above_l_and_k_is_the_largest_pattern_norm():
         for name in ("K_star", "K1", "K3", "K4"):
             q = B.bounds(net, "2").values[name]
             assert float(q.value) >= float(L) - 1e-12, name
-        assert B.k2(net).value >= float(K.value) - 1e-9  # SeqLip bounds max_σ ‖…‖
+        k2 = B.k2(net)  # SeqLip bounds max_σ ‖…‖ = K ≥ L; certified: compared exactly
+        assert k2.guarantee == "certified"
+        assert as_algebraic(k2.value).compare(as_algebraic(L)) >= 0
+        assert k2.value >= K.interval[0] if K.interval else as_algebraic(k2.value).compare(as_algebraic(K.value)) >= 0
+        assert float(k2.value) <= float(B.k_star(net, "2").value) * (1 + 1e-9)
 
 
-def test_seqlip_with_one_hidden_layer_is_k_in_l2():
+def test_certified_seqlip_with_one_hidden_layer_is_the_largest_pattern_norm():
+    """With one hidden layer, SeqLip is max_d ‖W1 diag(d) W0‖₂ (the SVD factors cancel):
+    the certified value is above the brute-force maximum and within 1e-9 of it."""
     rng = np.random.default_rng(0)
     for _ in range(5):
         w0, w1 = rng.standard_normal((5, 3)), rng.standard_normal((2, 5))
         best = max(np.linalg.norm(w1 @ np.diag(d) @ w0, 2) for d in itertools.product((0.0, 1.0), repeat=5))
-        assert B.seqlip([w0, w1]) == pytest.approx(best, rel=1e-12)
+        got = float(seqlip_upper([w0, w1], [0.0, 0.0]))
+        assert best * (1 - 1e-13) <= got <= best * (1 + 1e-9)
+
+
+def _float_seqlip(ws: list[np.ndarray]) -> float:
+    """SeqLip (Virmaux & Scaman 2018, Theorem 3) in plain floats, written from the paper."""
+    svd = [np.linalg.svd(w, full_matrices=False) for w in ws]
+    total = 1.0
+    for i in range(1, len(ws)):
+        u_prev, s_prev, _ = svd[i - 1]
+        _, s_next, vt_next = svd[i]
+        sp = s_prev if i == 1 else np.sqrt(s_prev)
+        sn = s_next if i == len(ws) - 1 else np.sqrt(s_next)
+        total *= max(np.linalg.norm((sn[:, None] * vt_next) @ np.diag(d) @ (u_prev * sp), 2)
+                     for d in itertools.product((0.0, 1.0), repeat=u_prev.shape[0]))
+    return total
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 10**6))
+def test_certified_seqlip_matches_the_float_formula_on_deeper_nets(seed):
+    rng = np.random.default_rng(seed)
+    dims = [int(rng.integers(1, 5))] + [int(rng.integers(1, 6)) for _ in range(int(rng.integers(1, 4)))] + [2]
+    ws = [rng.standard_normal((dims[k + 1], dims[k])) for k in range(len(dims) - 1)]
+    reference = _float_seqlip(ws)
+    got = float(seqlip_upper(ws, [0.0] * len(ws)))
+    assert reference * (1 - 1e-9) <= got <= reference * (1 + 1e-6) + 1e-12
+
+
+def test_seqlip_refuses_wide_hidden_layers():
+    with pytest.raises(InputError, match="2\\^width"):
+        seqlip_upper([np.ones((13, 2)), np.ones((1, 13))], [0.0, 0.0])
 
 
 def test_k_budget_gives_a_certified_interval():

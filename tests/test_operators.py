@@ -7,6 +7,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exactrelu.backends.torch import TorchArrays
 from exactrelu.errors import InputError
@@ -14,11 +16,13 @@ from exactrelu.network import Network, activation, affine
 from exactrelu.operators import (
     NUMPY_KERNELS,
     Activation,
+    Gather,
     Linear,
     OperatorNetwork,
     avg_pool2d,
     from_network,
     from_torch,
+    max_groups,
     to_network,
 )
 
@@ -105,7 +109,12 @@ def test_from_network_round_trip():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.MaxPool2d(2)), "max-pool"),
+    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.MaxPool2d(2, return_indices=True)), "return_indices"),
+    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.AdaptiveMaxPool2d(1)), "unsupported layer AdaptiveMaxPool2d"),
+    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.MaxPool2d(2, padding=2)), "at most half the kernel"),
+    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.MaxPool2d(4)), r"window \(4, 4\) does not fit"),
+    (nn.Sequential(nn.Conv2d(1, 1, 1), nn.MaxPool2d(2, dilation=5, padding=1)), "no input entry"),
+    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.Flatten(), nn.MaxPool2d(2)), r"\(C, H, W\) input for MaxPool2d"),
     (nn.Sequential(nn.Linear(4, 2), nn.Sigmoid()), "unsupported layer Sigmoid"),
     (nn.Sequential(nn.Linear(5, 2)), "expected 5 inputs"),
     (nn.Sequential(nn.Conv2d(1, 1, 2, dilation=2)), "dilation"),
@@ -127,3 +136,220 @@ def test_bad_weights_and_shapes():
     m = nn.Sequential(nn.BatchNorm1d(3))
     with pytest.raises(InputError, match="eval"):
         from_torch(m, (3,))
+
+
+# --------------------------------------------------------------------------- max-pool
+
+POOLS = [
+    nn.MaxPool2d(2),
+    nn.MaxPool2d(3),
+    nn.MaxPool2d(2, stride=1),  # overlapping windows
+    nn.MaxPool2d(3, stride=1, padding=1),
+    nn.MaxPool2d(3, stride=2, padding=1),
+    nn.MaxPool2d((2, 3), stride=(1, 2), padding=(1, 0)),
+    nn.MaxPool2d(2, stride=1, dilation=2),
+    nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+    nn.MaxPool2d(2, ceil_mode=True),
+]
+
+
+def pooled(pool: nn.Module, seed: int = 0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), pool, nn.Flatten()).double()
+
+
+@pytest.mark.parametrize("pool", POOLS, ids=repr)
+def test_max_pool_matches_torch(pool):
+    m = pooled(pool)
+    op = from_torch(m, (2, 7, 6))
+    x = torch.randn(6, 2, 7, 6, dtype=torch.float64)
+    with torch.no_grad():
+        want = m(x).numpy()
+    flat = x.reshape(6, -1).numpy()
+    assert np.abs(op.evaluate(flat) - want).max() < 1e-12  # a + (b − a): rounding only
+    tk = TorchArrays("cpu")
+    assert np.abs(tk.to_numpy(op.evaluate(tk.asarray(flat), tk)) - want).max() < 1e-12
+    # the gradient of a max is the winner's (no ties at random points)
+    xj = x[:1].reshape(-1)
+    jac = torch.autograd.functional.jacobian(lambda z: m(z.reshape(1, 2, 7, 6)).reshape(-1), xj)
+    assert np.abs(op.jacobian(xj.reshape(1, -1).numpy())[0] - jac.numpy()).max() < 1e-12
+    assert all(0 <= a.lo.min() and a.hi.max() <= 1 for a in op.acts)
+
+
+def test_max_pool_1d_matches_torch():
+    torch.manual_seed(3)
+    for pool in (nn.MaxPool1d(3, stride=2, padding=1), nn.MaxPool1d(4), nn.MaxPool1d(2, stride=1, dilation=3)):
+        m = nn.Sequential(pool, nn.Flatten(), nn.LazyLinear(2)).double()
+        x = torch.randn(5, 2, 11, dtype=torch.float64)
+        with torch.no_grad():
+            want = m(x).numpy()
+        op = from_torch(m, (2, 11))
+        assert np.abs(op.evaluate(x.reshape(5, -1).numpy()) - want).max() < 1e-12
+
+
+def test_max_pool_ties_and_padding_by_hand():
+    # one 3x3 window with padding 1 at the corner sees x[0:2, 0:2] only: padding never wins,
+    # even when every entry is negative; ties give the common value
+    m = nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1))
+    op = from_torch(m, (1, 3, 3))
+    x = -np.arange(1.0, 10.0).reshape(1, 9)  # [[-1, -2, -3], [-4, -5, -6], [-7, -8, -9]]
+    assert op.evaluate(x).tolist() == [[-1.0, -2.0, -4.0, -5.0]]
+    assert op.evaluate(np.full((1, 9), 2.5)).tolist() == [[2.5] * 4]
+
+
+def test_max_pool_exact_network_agrees_with_the_exact_loader():
+    from exactrelu.io.torch import network_from_torch
+
+    torch.manual_seed(2)
+    m = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(3, stride=1, padding=1), nn.Flatten(),
+                      nn.Linear(18, 2))
+    ours = to_network(from_torch(m, (1, 4, 4)))
+    theirs = network_from_torch(m, (1, 4, 4))
+    # 3x3 windows (padding 1) on a 3x3 map: 4 corners of 4 entries, 4 edges of 6, a center of 9;
+    # a halving keeps one neuron per entry (pairs give a and b − a, a leftover itself), then
+    # ⌈n/2⌉ candidates: per channel 49 → 4·2 + 4·3 + 5 = 25 → 4 + 8 + 3 = 15 → 4 + 4 + 2 = 10
+    assert [len(a) for a in ours.chain.acts] == [len(a) for a in theirs.chain.acts] == [18, 98, 50, 30, 20]
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = [Fraction(int(v), 8) for v in rng.integers(-16, 17, 16)]
+        assert ours.evaluate(x) == theirs.evaluate(x)
+    for _ in range(5):
+        x = [Fraction(float(v)) for v in rng.standard_normal(16)]
+        assert ours.evaluate(x) == theirs.evaluate(x)
+
+
+@settings(max_examples=30)
+@given(st.lists(st.lists(st.integers(0, 6), min_size=1, max_size=6), min_size=1, max_size=4),
+       st.lists(st.fractions(-5, 5, max_denominator=8), min_size=7, max_size=7))
+def test_max_groups_is_the_max_exactly(groups, x):
+    # groups may repeat an index: the max is still the max
+    net = to_network(OperatorNetwork.build((7,), max_groups(groups, (7,), (len(groups),))))
+    assert list(net.evaluate(x)) == [max(x[i] for i in g) for g in groups]
+
+
+def test_float_bounds_cover_the_exact_ones_on_a_max_pool_net():
+    from exactrelu.backends import numpy as nb
+    from exactrelu.bounds import bounds as exact_bounds
+
+    torch.manual_seed(4)
+    m = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2))
+    op = from_torch(m, (1, 3, 3))
+    net = to_network(op)
+    assert op.widths == (8, 8, 4)
+    for norm in ("1", "inf", "2"):
+        exact = exact_bounds(net, norm, max_nodes=200_000)
+        got = nb.bounds(op, norm, lower=False)
+        implicit = nb.bounds(op, norm, lower=False, mode="implicit")
+        for key in ("K_star", "K1", "K3", "K4", "K"):
+            if key not in exact.values or key not in got.values:
+                continue
+            q = exact.values[key]
+            lo = q.interval[0] if q.interval else q.value
+            assert got[key].guarantee == "certified" and Fraction(got[key].value) >= Fraction(lo), (norm, key)
+            if key in ("K_star", "K3"):
+                assert Fraction(implicit[key].value) >= Fraction(lo), (norm, key)
+        assert {"K_star", "K1", "K3"} <= set(got.values)
+        if norm != "2":
+            assert {"K4", "K"} <= set(got.values) and {"K_star", "K1", "K3", "K4"} <= set(exact.values)
+
+
+def test_float_bounds_cover_the_exact_lipschitz_constant():
+    from exactrelu.backends import numpy as nb
+    from exactrelu.lipschitz import lipschitz
+
+    # f(x) = 2·max(x0, x1) − max(x1, x2): ∇f is 2e0 − e1, 2e0 − e2, e1 or 2e1 − e2 by region,
+    # so L∞ = max ‖∇f‖₁ = 3
+    m = nn.Sequential(nn.MaxPool1d(2, stride=1), nn.Flatten(), nn.Linear(2, 1, bias=False)).double()
+    with torch.no_grad():
+        m[2].weight.copy_(torch.tensor([[2.0, -1.0]]))
+    op = from_torch(m, (1, 3))
+    net = to_network(op)
+    assert lipschitz(net, "inf").value.value == 3
+    b = nb.bounds(op, "inf", samples=64)
+    assert b["L_lower"].value <= 3 <= b["L_upper"].value
+    for key in ("K_star", "K1", "K3", "K4", "K"):
+        assert b[key].value >= 3
+    # K lets the carried (identity) neurons be 0 too: with the stage (x0, x1 − x0, x1, x2 − x1)
+    # and the pattern (0, 1, 0, 1), the row is 2(x1 − x0) − (x2 − x1) → [−2, 3, −1]: K = 6 > L
+    assert 6 * (1 - 1e-12) <= b["K"].value <= 6 * (1 + 1e-12)
+
+
+def test_max_pool_implicit_mode_runs_on_a_cnn():
+    from exactrelu.backends import numpy as nb
+
+    torch.manual_seed(6)
+    m = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(48, 4))
+    op = from_torch(m, (1, 8, 8))
+    for norm in ("1", "inf"):
+        exp = nb.bounds(op, norm, lower=False)
+        imp = nb.bounds(op, norm, lower=False, mode="implicit")
+        for key in ("K_star", "K3"):
+            assert imp[key].guarantee == "certified"
+            assert imp[key].value >= exp[key].value * (1 - 1e-12)  # |B| <= Π|op| entrywise
+
+
+def sparse_rows(rng: np.random.Generator, n_out: int, n_in: int) -> tuple[list[dict[int, float]], np.ndarray]:
+    rows, dense = [], np.zeros((n_out, n_in))
+    for i in range(n_out):
+        cols = rng.choice(n_in, size=int(rng.integers(0, 4)), replace=False)
+        vals = rng.standard_normal(len(cols))
+        rows.append(dict(zip(cols.tolist(), vals.tolist())))
+        dense[i, cols] = vals
+    return rows, dense
+
+
+def test_gather_apply_and_transpose_against_its_dense_matrix():
+    rng = np.random.default_rng(7)
+    tk = TorchArrays("cpu")
+    for n_out, n_in in ((5, 3), (1, 6), (7, 7)):
+        rows, dense = sparse_rows(rng, n_out, n_in)
+        g = Gather.create(rows, (n_in,))
+        assert np.array_equal(g.matrix(), dense)
+        assert g.terms == max(1, max(len(r) for r in rows))
+        assert g.terms_t == max(1, int((dense != 0).sum(axis=0).max()))
+        x = rng.standard_normal((4, n_in))
+        y = rng.standard_normal((4, n_out))
+        assert np.abs(g.apply(x, NUMPY_KERNELS) - x @ dense.T).max() < 1e-12
+        assert np.abs(g.apply_t(y, NUMPY_KERNELS) - y @ dense).max() < 1e-12
+        assert np.abs(tk.to_numpy(g.apply(tk.asarray(x), tk)) - x @ dense.T).max() < 1e-12
+        assert np.abs(tk.to_numpy(g.apply_t(tk.asarray(y), tk)) - y @ dense).max() < 1e-12
+        assert np.array_equal(g.absolute().matrix(), np.abs(dense))
+
+
+def test_gather_bad_input():
+    with pytest.raises(InputError, match="input indices"):
+        Gather.create([{3: 1.0}], (3,))
+    with pytest.raises(InputError, match="finite"):
+        Gather.create([{0: float("nan")}], (3,))
+    with pytest.raises(InputError, match="rows"):
+        Gather.create([{0: 1.0}], (3,), (2,))
+    with pytest.raises(InputError, match="no input entry"):
+        max_groups([[0], []], (2,), (2,))
+
+
+def test_relu_or_identity_is_from_pieces():
+    mask = [True, False, False, True]
+    a = Activation.relu_or_identity(mask)
+    b = Activation.from_pieces(4, [[0.0] if r else [] for r in mask], [[0.0, 1.0] if r else [1.0] for r in mask],
+                               [0.0] * 4)
+    for f in ("knots", "jumps", "slope0", "first", "value", "lo", "hi"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    assert a.slope_sets == b.slope_sets and a.kind == b.kind == "spline"
+    z = np.array([[-1.5, -1.5, 2.0, 2.0]])
+    assert a(z).tolist() == [[0.0, -1.5, 2.0, 2.0]] and a.slope(z).tolist() == [[0.0, 1.0, 1.0, 1.0]]
+
+
+def test_max_pool_bounds_numpy_and_torch_agree():
+    from exactrelu.backends import numpy as nb
+    from exactrelu.backends import torch as tb
+
+    torch.manual_seed(8)
+    m = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1), nn.Flatten(),
+                      nn.Linear(18, 3))
+    op = from_torch(m, (1, 6, 6))
+    for norm in ("1", "inf"):
+        for mode in ("explicit", "implicit"):
+            a = nb.bounds(op, norm, lower=False, mode=mode)
+            b = tb.bounds(op, norm, device="cpu", lower=False, mode=mode)
+            for key in ("K_star", "K1", "K3", "K4"):
+                assert b[key].value == pytest.approx(a[key].value, rel=1e-12), (norm, mode, key)

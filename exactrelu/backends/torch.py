@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .numpy import FloatBounds, NumpyArrays, compute
+from ..floats import NumpyArrays
+from .numpy import FloatBounds, compute
 
 
 def resolve_device(device: str | None) -> str:
