@@ -5,7 +5,8 @@
 
 ``mlp``: a seeded random ReLU MLP (He-scaled Gaussian weights), ``depth`` affine layers,
 ``width`` inputs and hidden neurons, 10 outputs; K_star, K1, K3, K4 for ℓ1/ℓ∞, K_star,
-K1 for ℓ2, each backend's seconds per bound and their ratio.
+K1 for ℓ2, each backend's seconds per bound (after one warm-up run each) in float64 and
+float32 precision, how much looser float32's certified values are, and numpy/torch.
 ``digits``: the digits CNN case (trained when ``--train`` or missing); seed 004's MNIST
 table for it: K_star, K1, K3, K4 in ℓ1 and ℓ∞, explicit against implicit, with the
 lower bound on L (search over the test images, re-checked exactly), as markdown.
@@ -56,27 +57,33 @@ def run_mlp(args: argparse.Namespace) -> None:
 
     net = mlp(args.depth, args.width)
     print(f"# {net.name}: {args.depth} affine layers, {sum(net.widths)} ReLUs; {machine()}")
-    backends = [("numpy", lambda n: nb.bounds(net, n, lower=False)),
-                ("torch-cpu", lambda n: tb.bounds(net, n, device="cpu", lower=False))]
+    backends = [("numpy", lambda n, p: nb.bounds(net, n, lower=False, precision=p)),
+                ("torch-cpu", lambda n, p: tb.bounds(net, n, device="cpu", lower=False, precision=p))]
     if torch.cuda.is_available():
-        backends.append(("torch-cuda", lambda n: tb.bounds(net, n, device="cuda", lower=False)))
-    print("| norm | bound | value (certified upper) | " + " | ".join(f"{b} s" for b, _ in backends)
-          + " | numpy / torch-cpu |")
-    print("|---|---|---|" + "---|" * len(backends) + "---|")
+        backends.append(("torch-cuda", lambda n, p: tb.bounds(net, n, device="cuda", lower=False, precision=p)))
+    runs = [(name, prec, fn) for prec in ("float64", "float32") for name, fn in backends]
+    for name, prec, fn in runs:  # warm-up: BLAS threads, first-touch pages, torch's allocator
+        fn("inf", prec)
+    print("| norm | bound | float64 value (certified upper) | float32 / float64 − 1 | "
+          + " | ".join(f"{name} {prec[-2:]} s" for name, prec, _ in runs) + " | numpy / torch-cpu (64) |")
+    print("|---|---|---|---|" + "---|" * len(runs) + "---|")
     for norm in args.norms:
-        results = {}
-        for name, fn in backends:
-            t = time.perf_counter()
-            results[name] = fn(norm)
-            results[name].diagnostics["seconds"]["wall"] = time.perf_counter() - t
+        results = {(name, prec): fn(norm, prec) for name, prec, fn in runs}
         keys = ["K_star", "K3", "K1", "K4"] if norm != "2" else ["K_star", "K1"]
         for key in keys + ["total"]:
-            value = f"{results['numpy'][key].value:.6g}" if key != "total" else ""
+            base = results[("numpy", "float64")]
+            if key == "total":
+                value = loose = ""
+            else:
+                value = f"{base[key].value:.6g}"
+                loose = f"{results[('numpy', 'float32')][key].value / base[key].value - 1:.1e}"
             secs = [r.diagnostics["seconds"].get(key, 0.0) for r in results.values()]
             ratio = secs[0] / secs[1] if secs[1] > 0 else math.nan
-            print(f"| {norm} | {key} | {value} | " + " | ".join(f"{s:.3f}" for s in secs) + f" | {ratio:.2f} |")
-        agree = max(abs(results["numpy"][k].value / results["torch-cpu"][k].value - 1) for k in keys)
-        print(f"| {norm} | numpy vs torch | max relative difference {agree:.1e} |" + " |" * (len(backends) + 1))
+            print(f"| {norm} | {key} | {value} | {loose} | " + " | ".join(f"{s:.3f}" for s in secs) + f" | {ratio:.2f} |")
+        agree = [max(abs(results[("numpy", p)][k].value / results[("torch-cpu", p)][k].value - 1) for k in keys)
+                 for p in ("float64", "float32")]
+        print(f"| {norm} | numpy vs torch | max relative difference {agree[0]:.1e} (float64), {agree[1]:.1e} "
+              "(float32) |" + " |" * (len(runs) + 2))
 
 
 def run_digits(args: argparse.Namespace) -> None:

@@ -521,11 +521,13 @@ def bounds(
     max_nodes: int = 200_000,
     k2_definition: str = "seqlip",
     domain: Domain | None = None,
+    **float_options: Any,
 ) -> Bounds:
     """Every bound that applies, for ``norm`` in ``{"1", "2", "inf"}``.
 
     ``backend="exact"`` computes here; ``"numpy"`` / ``"torch"`` hand over to
-    ``exactrelu.backends.<backend>.bounds(net, norm, device=device, domain=domain)``.
+    ``exactrelu.backends.<backend>.bounds(net, norm, device=device, domain=domain,
+    **float_options)`` (``mode``, ``precision``, ``samples``, ...).
     The K bounds hold on every domain; ``domain`` only bounds where the float paths
     search for a lower bound on L.
 
@@ -536,7 +538,10 @@ def bounds(
     """
     norm = parse_norm(norm)
     if backend != "exact":
-        return _delegate(net, norm, backend, device, domain)
+        return _delegate(net, norm, backend, device, domain, float_options)
+    if float_options:
+        raise InputError("an option of the numpy and torch backends only (this is --backend exact)",
+                         path="--" + sorted(float_options)[0])
     start = time.perf_counter()
     values: dict[str, Quantity] = {}
     undefined: dict[str, str] = {}
@@ -570,7 +575,8 @@ def bounds(
     return Bounds(norm, values, undefined, diagnostics)
 
 
-def _delegate(net: Network, norm: str, backend: str, device: str | None, domain: Domain | None) -> Bounds:
+def _delegate(net: Network, norm: str, backend: str, device: str | None, domain: Domain | None,
+              options: dict[str, Any]) -> Bounds:
     import importlib
 
     if backend not in ("numpy", "torch"):
@@ -581,4 +587,4 @@ def _delegate(net: Network, norm: str, backend: str, device: str | None, domain:
         raise InputError(f"the {backend} backend is not available ({e})", path="--backend") from None
     if not hasattr(module, "bounds"):
         raise InputError(f"the {backend} backend has no bounds()", path="--backend")
-    return module.bounds(net, norm, device=device, domain=domain)
+    return module.bounds(net, norm, device=device, domain=domain, **options)

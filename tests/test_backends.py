@@ -101,6 +101,32 @@ def test_certified_bounds_at_least_exact_l2(net):
         assert g >= lo, (key, float(g), float(lo))
         slack = Fraction(1, 10**12) * Fraction(exact.values["K_star"].value) + Fraction(1, 10**290)
         assert g <= Fraction(hi) * Fraction(FACTOR["2"]) + slack
+    # SeqLip ≥ max over patterns = K ≥ L, certified
+    k = exact.values["K"]
+    assert got["K2"].guarantee == "certified"
+    assert Fraction(got["K2"].value) >= (k.interval[0] if k.interval else k.value)
+
+
+@settings(max_examples=25)
+@given(relu_like, st.sampled_from(["1", "inf", "2"]))
+def test_float32_segment_products_stay_certified(net, norm):
+    """precision="float32" runs the segment products in binary32: every bound still ≥ the
+    exact value, and looser than float64's by at most ~width·2⁻²⁴ per product."""
+    exact = exact_bounds(net, norm, max_nodes=5000)
+    got = nb.bounds(net, norm, lower=False, precision="float32")
+    assert got.diagnostics["precision"] == "float32"
+    for key in ("K_star", "K1", "K3", "K4"):
+        if key not in exact.values or key not in got.values:
+            continue
+        q = exact.values[key]
+        assert Fraction(got[key].value) >= (q.interval[0] if q.interval else q.value), key
+        slack = Fraction(1, 10**5) * Fraction(exact.values["K_star"].value) + Fraction(1, 10**30)
+        assert Fraction(got[key].value) <= Fraction(q.interval[1] if q.interval else q.value) * Fraction(1 + 1e-3) + slack
+
+
+def test_unknown_precision_is_an_input_error():
+    with pytest.raises(InputError, match="precision"):
+        nb.bounds(hat(), "inf", precision="float16")
 
 
 @settings(max_examples=40)
@@ -255,3 +281,22 @@ def test_implicit_l2_k_star_is_the_hoelder_bound():
             M = op.matrix()
             by_hand *= math.sqrt(np.abs(M).sum(axis=0).max() * np.abs(M).sum(axis=1).max())
     assert im["K_star"].value == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_cli_float_backend_options(capsys):
+    """``--precision`` and ``--mode`` reach the float backend; on the exact one they are exit 2."""
+    import json
+    from pathlib import Path
+
+    from exactrelu.cli import main
+    from exactrelu.io.load import load_case
+
+    case = str(Path(__file__).resolve().parent.parent / "cases" / "seed004" / "sawtooth-3.json")
+    assert main(["bounds", case, "--backend", "numpy", "--precision", "float32", "--mode", "implicit",
+                 "--norm", "inf", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["diagnostics"]["precision"] == "float32" and doc["diagnostics"]["mode"] == "implicit"
+    assert doc["K1_guarantee"] == "certified upper bound"
+    assert doc["K1_float"] >= float(exact_bounds(load_case(case).network, "inf").values["K1"].value)
+    assert main(["bounds", case, "--precision", "float32"]) == 2
+    assert "--precision: an option of the numpy and torch backends only" in capsys.readouterr().err

@@ -58,13 +58,14 @@ def _exact_product(mats: list[np.ndarray]) -> list[list[Fraction]]:
     return P
 
 
+@pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("norm", ["inf", "2"])
-def test_segment_errors_enclose_the_exact_products(norm):
+def test_segment_errors_enclose_the_exact_products(norm, precision):
     """‖S − P̂‖ ≤ error for every segment, S computed in rationals (for ℓ2 the bound also
     holds for the Frobenius norm, which is what is checked, exactly)."""
     rng = np.random.default_rng(7)
     mats = [rng.standard_normal((6, 5)) * 3] + [rng.standard_normal((6, 6)) for _ in range(3)] + [rng.standard_normal((2, 6))]
-    chain = Chain(_chain_net(mats), NUMPY, exact_w=True, norm=norm)
+    chain = Chain(_chain_net(mats), NUMPY, exact_w=True, norm=norm, precision=precision)
     for i in range(len(mats)):
         for j in range(i + 1, len(mats) + 1):
             P, err = chain.segment(j, i)

@@ -78,6 +78,12 @@ class TorchArrays(NumpyArrays):
     def to_numpy(self, a: Any) -> np.ndarray:
         return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
+    def to32(self, a: Any) -> Any:
+        return a.float()
+
+    def to64(self, a: Any) -> Any:
+        return a.double()
+
     def matmul(self, a: Any, b: Any) -> Any:
         return a @ b
 

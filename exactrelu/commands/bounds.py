@@ -19,6 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--norm", default="inf", help="1, 2 or inf (default inf)")
     p.add_argument("--backend", default="exact", choices=("exact", "numpy", "torch"), help="default exact")
     p.add_argument("--device", default=None, help="device for the torch backend (cpu, cuda)")
+    p.add_argument("--precision", default=None, choices=("float64", "float32"),
+                   help="numpy/torch: precision of the segment products behind K1, K4 (default float64)")
+    p.add_argument("--mode", default=None, choices=("explicit", "implicit"),
+                   help="numpy/torch: form block matrices (explicit, default) or apply operators (implicit)")
     p.add_argument("--k2", default="seqlip", choices=("seqlip", "max_sigma"), help="K2's definition (ℓ2)")
     p.add_argument("--max-nodes", type=int, default=200_000, help="node budget of K's branch and bound")
     p.add_argument("--no-l", action="store_true", help="skip the exact L")
@@ -28,8 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> Outcome:
     case = load(args.case)
     norm = parse_norm(args.norm)
+    options = {k: v for k, v in (("precision", args.precision), ("mode", args.mode)) if v is not None}
     b = bounds(case.network, norm, backend=args.backend, device=args.device, max_nodes=args.max_nodes,
-               k2_definition=args.k2, domain=case.domain)
+               k2_definition=args.k2, domain=case.domain, **options)
     doc = b.to_json()
     doc["backend"] = args.backend
     lines = [f"{case.network.name or args.case}: bounds for the {'ℓ' + norm if norm != 'inf' else 'ℓ∞'} norm"]
