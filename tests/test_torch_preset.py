@@ -12,51 +12,12 @@ import random
 from fractions import Fraction
 
 import pytest
+from preset_nets import KINDS, random_net
 
 torch = pytest.importorskip("torch")
 
 from exactrelu.calculus import derivative  # noqa: E402
-from exactrelu.network import Network, activation, affine  # noqa: E402
 from exactrelu.oracle import from_torch, sample_points, torch_model  # noqa: E402
-
-KINDS = ("relu", "leaky_relu", "prelu", "hardtanh", "abs", "spline")
-
-
-def dyadic(rng: random.Random, top: int = 8, bits: int = 2) -> Fraction:
-    return Fraction(rng.randint(-top, top), 2 ** rng.randint(0, bits))
-
-
-def random_net(rng: random.Random, kind: str) -> Network:
-    n0 = rng.randint(1, 3)
-    widths = [rng.randint(1, 4) for _ in range(rng.randint(1, 3))]
-    layers = []
-    dim = n0
-    for w in widths:
-        weight = [[dyadic(rng, 4, 1) for _ in range(dim)] for _ in range(w)]
-        if rng.random() < 0.3 and w > 1:  # repeated and opposite rows: coincident kinks
-            weight[-1] = [-v for v in weight[0]]
-        layers.append(affine(weight, [dyadic(rng) for _ in range(w)]))
-        if kind == "leaky_relu":
-            layers.append(activation(kind, alpha=rng.choice([Fraction(1, 4), Fraction(1, 2), Fraction(-1, 2), Fraction(3, 2)])))
-        elif kind == "prelu":
-            layers.append(activation(kind, alpha=[dyadic(rng, 4, 2) for _ in range(w)]))
-        elif kind == "hardtanh":
-            lo = dyadic(rng, 4, 1)
-            layers.append(activation(kind, min=lo, max=lo + rng.choice([Fraction(1, 2), 1, 2])))
-        elif kind == "spline":
-            fns_knots, fns_slopes, fns_values = [], [], []
-            for _ in range(w):
-                knots = sorted({dyadic(rng, 4, 1) for _ in range(rng.randint(1, 3))})
-                fns_knots.append(knots)
-                fns_slopes.append([dyadic(rng, 4, 1) for _ in range(len(knots) + 1)])
-                fns_values.append(dyadic(rng, 4, 1))
-            layers.append(activation("spline", knots=fns_knots, slopes=fns_slopes, value=fns_values))
-        else:
-            layers.append(activation(kind))
-        dim = w
-    layers.append(affine([[dyadic(rng, 4, 1) for _ in range(dim)] for _ in range(rng.randint(1, 2))]))
-    return Network.from_layers(n0, layers, name=f"random-{kind}")
-
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_torch_preset_equals_torch_autograd_on_kinks(kind):
