@@ -1,8 +1,10 @@
 """The ``expected.bounds`` checker: ``{"inf": {"K3": "2", "K": "3/2", …}, "1": {…}}``.
 
 An exact rational bound is compared exactly; an irrational exact value or a certified
-enclosure passes when the expected number lies in its certified interval; an estimate
-(K2's SeqLip, from floats) within a relative 1e-9; ``null`` means "not defined here".
+enclosure passes when the expected number lies in its certified interval; a certified
+upper bound with no lower end (K2's SeqLip, from float SVD factors) when it is at or above
+the expected number and within a relative 1e-9 of it; an estimate within a relative 1e-9;
+``null`` means "not defined here".
 ``"L"`` may be listed too (the exact Lipschitz constant over the case's domain).
 
 >>> from exactrelu.io.case import case_from_json
@@ -27,7 +29,7 @@ from .lipschitz import lipschitz
 from .lipschitz_checks import matches
 from .norms import parse_norm
 from .numbers import parse_number
-from .results import ESTIMATE, Quantity
+from .results import CERTIFIED, ESTIMATE, Quantity
 from .verify import Check, checker
 
 
@@ -43,11 +45,14 @@ def _value(expected: Any, path: str) -> Any:
 
 def _agrees(expected: Any, q: Quantity, path: str) -> bool:
     v = _value(expected, path)
-    if isinstance(q.value, Fraction) and q.interval is None:
+    if isinstance(q.value, Fraction) and q.interval is None and q.guarantee != CERTIFIED:
         return bool(sympy.simplify(v - sympy.Rational(q.value.numerator, q.value.denominator)) == 0)
     if q.guarantee == ESTIMATE:
         f = float(sympy.N(v, 30))
         return abs(f - float(q.value)) <= 1e-9 * max(1.0, abs(f))
+    if q.interval is None:  # a certified upper bound only
+        n = sympy.N(v, 60)
+        return bool(n <= sympy.Rational(q.value) <= n * (1 + sympy.Rational(1, 10**9)) + sympy.Rational(1, 10**30))
     lo, hi = q.interval
     n = sympy.N(v, 60)
     return bool(sympy.Rational(lo) <= n <= sympy.Rational(hi))

@@ -259,3 +259,17 @@ def test_unknown_backend_is_an_input_error():
     net = Network.from_layers(1, [affine([[1]]), activation("relu"), affine([[1]])])
     with pytest.raises(InputError):
         B.bounds(net, "inf", backend="cuda-magic")
+
+
+def test_verify_checks_a_certified_k2_from_both_sides():
+    """Seed 004's K2 = 3/2 for sawtooth-1 (ℓ2, one hidden layer: SeqLip = K = 2 − 2^-1, by
+    hand) passes; a smaller expected value (the certified bound is above it by more than
+    rounding) and a larger one (the bound would be below it) both fail."""
+    from exactrelu.bounds_checks import check_bounds
+    from exactrelu.corpus import corpus_root
+    from exactrelu.io.case import read_case
+
+    case = read_case(corpus_root() / "seed004" / "sawtooth-1.json")
+    assert [c.ok for c in check_bounds(case, {"2": {"K2": "3/2"}}, "expected.bounds")] == [True]
+    assert [c.ok for c in check_bounds(case, {"2": {"K2": "1.4999"}}, "expected.bounds")] == [False]
+    assert [c.ok for c in check_bounds(case, {"2": {"K2": "1.5001"}}, "expected.bounds")] == [False]
