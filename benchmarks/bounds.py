@@ -2,6 +2,7 @@
 
     python benchmarks/bounds.py mlp [--depth 10] [--width 1024] [--norms inf 1 2]
     python benchmarks/bounds.py digits [--case cases/models/digits-cnn.json] [--train]
+    python benchmarks/bounds.py maxpool [--seed 0] [--epochs 40]
 
 ``mlp``: a seeded random ReLU MLP (He-scaled Gaussian weights), ``depth`` affine layers,
 ``width`` inputs and hidden neurons, 10 outputs; K_star, K1, K3, K4 for ℓ1/ℓ∞, K_star,
@@ -10,6 +11,10 @@ float32 precision, how much looser float32's certified values are, and numpy/tor
 ``digits``: the digits CNN case (trained when ``--train`` or missing); seed 004's MNIST
 table for it: K_star, K1, K3, K4 in ℓ1 and ℓ∞, explicit against implicit, with the
 lower bound on L (search over the test images, re-checked exactly), as markdown.
+``maxpool``: a digits CNN with two 2×2 max-pools (trained here as `exactrelu.models.digits.train`
+trains its model); K_star, K1, K3, K4 in ℓ1 and ℓ∞ with the max-pools as exact ReLU stages
+(``from_torch(..., max_pool="relu")``) and as native nodes (``max_pool="node"``), explicit
+and implicit, and the lower bound on L (re-checked exactly on the expanded network).
 """
 
 from __future__ import annotations
@@ -128,6 +133,46 @@ def run_digits(args: argparse.Namespace) -> None:
     print(f"\ntest accuracy (float32 torch): {_accuracy(module, Xte, yte):.4f} on {len(Xte)} images")
 
 
+def run_maxpool(args: argparse.Namespace) -> None:
+    from exactrelu.estimate import lipschitz_lower
+    from exactrelu.models import digits
+    from exactrelu.operators import expand_max_pools, from_torch
+
+    t = time.perf_counter()
+    trained = digits.train(args.seed, args.epochs, digits.maxpool_architecture)
+    module, accuracy = trained.module.double(), trained.accuracy
+    train_s = time.perf_counter() - t
+    nets = {mp: from_torch(module, digits.INPUT_SHAPE, f"digits-maxpool-{mp}", max_pool=mp) for mp in ("relu", "node")}
+    print(f"# digits CNN with two 2x2 max-pools (seed {args.seed}, {args.epochs} epochs, {train_s:.0f} s; test "
+          f"accuracy {accuracy:.4f}); hidden widths: relu {nets['relu'].widths}, node {nets['node'].widths}; "
+          f"{machine()}")
+    keys = ("K_star", "K1", "K3", "K4")
+    print("\n| max_pool | mode | ℓ1 K_star | ℓ1 K1 | ℓ1 K3 | ℓ1 K4 | ℓ∞ K_star | ℓ∞ K1 | ℓ∞ K3 | ℓ∞ K4 | seconds (numpy) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    best = {"1": math.inf, "inf": math.inf}
+    for mp, net in nets.items():
+        for mode in ("explicit", "implicit"):
+            cells, secs = [], 0.0
+            for norm in ("1", "inf"):
+                b = nb.bounds(net, norm, mode=mode, lower=False)
+                secs += b.diagnostics["seconds"]["total"]
+                cells += [f"{b[k].value:.4e}" if k in b else "—" for k in keys]
+                best[norm] = min([best[norm]] + [b[k].value for k in keys if k in b])
+            print(f"| {mp} | {mode} | " + " | ".join(cells) + f" | {secs:.2f} |")
+    _, _, Xte, _ = digits.data(args.seed)
+    print("\n| norm | lower bound on L | guarantee | search evaluations | seconds | best upper bound | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for norm in ("1", "inf"):
+        t = time.perf_counter()
+        low = lipschitz_lower(nets["node"], norm, samples=256, steps=args.steps, data=Xte.reshape(len(Xte), -1),
+                              box=[(0, 1)] * 64, seed=args.seed)
+        secs = time.perf_counter() - t
+        value = float(low.value.value)
+        print(f"| {'ℓ1' if norm == '1' else 'ℓ∞'} | {value:.6g} | {low.value.label} | {low.evaluations} | "
+              f"{secs:.1f} | {best[norm]:.4e} | {best[norm] / value:.1f} |")
+    print(f"\n(the exact re-check runs on the expanded network: {sum(expand_max_pools(nets['node']).widths)} neurons)")
+
+
 def _accuracy(module, X, y) -> float:
     import torch
 
@@ -148,8 +193,12 @@ def main() -> None:
     d.add_argument("--train", action="store_true")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--steps", type=int, default=30)
+    x = sub.add_parser("maxpool")
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--epochs", type=int, default=40)
+    x.add_argument("--steps", type=int, default=30)
     args = p.parse_args()
-    run_mlp(args) if args.what == "mlp" else run_digits(args)
+    {"mlp": run_mlp, "digits": run_digits, "maxpool": run_maxpool}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -92,7 +92,9 @@ def lipschitz_lower(
 
     ``net``: an exact `Network` (re-checked exactly when it has at most
     `RECHECK_NEURONS` neurons) or an `OperatorNetwork` (an estimate, with a certified
-    pattern norm). ``xp``: the arrays of a backend (numpy's by default).
+    pattern norm; one with max-pool nodes is re-checked on its exact `Network`,
+    `exactrelu.operators.to_network`, the same function, when that has at most
+    `RECHECK_NEURONS` neurons). ``xp``: the arrays of a backend (numpy's by default).
     """
     norm = parse_norm(norm)
     xp = xp or NUMPY
@@ -138,10 +140,14 @@ def lipschitz_lower(
     i = int(np.argmax(best_v))
     x, fnorm = best_x[i], float(best_v[i])
     witness = tuple(float(v) for v in x)
-    from .operators import exact_weights
+    from .operators import exact_weights, expand_max_pools, to_network
 
     exact_w = exact_net is None or exact_weights(exact_net)
     pattern_norm = _pattern_norm(opnet, x, norm, xp, exact_w)
+    if recheck and exact_net is None and opnet.max_pool_blocks:
+        expanded = expand_max_pools(opnet)
+        if sum(expanded.widths) <= RECHECK_NEURONS:
+            exact_net = to_network(expanded)
     if recheck and exact_net is not None and sum(opnet.widths) <= RECHECK_NEURONS:
         q = _recheck(exact_net, witness, norm)
         if q is not None:
@@ -199,7 +205,10 @@ def _norms(opnet: OperatorNetwork, X: np.ndarray, norm: str, xp: Any) -> np.ndar
 
 
 def _pattern_norm(opnet: OperatorNetwork, x: np.ndarray, norm: str, xp: Any, exact_w: bool) -> float:
-    """A certified lower bound of the norm of the product for x's float pattern."""
+    """A certified lower bound of the norm of the product for x's float pattern (0 when not
+    computed: for a graph with max-pool nodes, whose blocks have no matrix)."""
+    if opnet.max_pool_blocks:
+        return 0.0
     pre, _ = opnet.preactivations(xp.asarray(x.reshape(1, -1)), xp)
     slopes = [xp.to_numpy(a.slope(z))[0] for a, z in zip(opnet.acts, pre)]
     if not all(a.exact_slopes for a in opnet.acts):

@@ -4,9 +4,11 @@ A network too large for exact enumeration is kept here as a sequence of float64
 layers: affine operators (`Linear`, `Conv2d`, `Scale`, `Reshape`, `Gather`; an
 average pool is a grouped `Conv2d`, a batch-norm in inference mode a folded `Scale`)
 and coordinate-wise PL activations (`Activation`). A max-pool is piecewise linear but
-not coordinate-wise: it becomes exact stages of ``max(a, b) = a + relu(b − a)``
+not coordinate-wise: by default it becomes exact stages of ``max(a, b) = a + relu(b − a)``
 (`max_pool`: sparse `Gather` maps around activations that are a ReLU or the identity
-per neuron, slopes in {0, 1}, so every K bound applies). Every affine operator can be used
+per neuron, slopes in {0, 1}, so every K bound applies), or, as an option, one `MaxPool`
+node inside a block (not affine: only K_star and K3 apply, much tighter). Every affine
+operator can be used
 
 - *explicitly*: `matrix()` gives its dense float64 matrix (rows are outputs), and
 - *implicitly*: ``apply(x, k)`` and ``apply_t(y, k)`` apply it and its transpose to
@@ -359,7 +361,117 @@ def _index(index: np.ndarray, x: Array) -> Array:
     return torch.as_tensor(index, device=x.device)
 
 
+@dataclass(frozen=True, eq=False)
+class MaxPool:
+    """A native max-pool node: output ``i`` is ``max_j x[index[i, j]]`` over window ``i``.
+
+    Not affine, but piecewise linear and Lipschitz: off ties its Jacobian is a
+    *selection matrix* ``S(x)`` (row ``i`` has one 1, at the window's argmax; at ties the
+    first maximum of the window, as torch's CPU kernel). It sits inside a block, between
+    affine operators. ``index`` is (out, k), a window shorter than ``k`` padded by
+    repeating its first index (the max is unchanged); ``sizes`` holds the true lengths;
+    ``windows`` is the 0/1 window-membership map ``A`` as a `Gather` (``A[i, j] = 1`` iff
+    input j lies in window i, so ``S ≤ A`` entrywise for every selection S);
+    ``overlap`` = the most windows any input belongs to.
+
+    What the float bounds use (`exactrelu.backends.numpy`), for nonnegative batches:
+
+    - ``apply(v)`` = the window max: ``apply(v) ≥ S v`` for every selection S (each row
+      of ``S v`` is one entry of its window), and for all x, y
+      ``|apply(x) − apply(y)| ≤ apply(|x − y|)`` entrywise;
+    - ``apply_t(w)`` is **not a transpose** (a max-pool has none): it is the window-sum
+      bound ``Aᵀ w ≥ Sᵀ w`` for every selection S and w ≥ 0 (each input gets the sum of w
+      over the windows containing it), and ``|apply(x) − apply(y)| ≤ A |x − y|``;
+    - ``absolute()`` is the node itself; ``terms = 1`` (a max is exact in floats: 1 is a
+      safe overcount), ``terms_t = overlap`` (the window sums' terms); ``matrix()``
+      raises `InputError`.
+
+    >>> p = MaxPool.create([[0, 1], [1, 2, 3]], (4,))
+    >>> p.index.tolist(), p.overlap, p.apply(np.array([[1.0, 5.0, -2.0, 7.0]]), NUMPY_KERNELS).tolist()
+    ([[0, 1, 0], [1, 2, 3]], 2, [[5.0, 7.0]])
+    >>> p.apply_t(np.array([[1.0, 10.0]]), NUMPY_KERNELS).tolist()
+    [[1.0, 11.0, 10.0, 10.0]]
+    """
+
+    index: np.ndarray  # (out, k) int64, padded by repeating each window's first index
+    sizes: np.ndarray  # (out,) int64
+    windows: Gather
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+
+    @classmethod
+    def create(cls, groups: Sequence[Sequence[int]], in_shape: Sequence[int], out_shape: Sequence[int] | None = None,
+               path: str = "groups") -> "MaxPool":
+        """From one window (a nonempty list of flat input indices, in scan order) per output."""
+        in_shape = tuple(int(s) for s in in_shape)
+        out_shape = (len(groups),) if out_shape is None else tuple(int(s) for s in out_shape)
+        if any(not g for g in groups):
+            raise InputError("a pooling window holds no input entry (it lies in the padding)", path=path)
+        windows = Gather.create([{int(j): 1.0 for j in g} for g in groups], in_shape, out_shape, path=path)
+        k = max(len(g) for g in groups)
+        index = np.array([[int(j) for j in g] + [int(g[0])] * (k - len(g)) for g in groups], dtype=np.int64)
+        return cls(index, np.array([len(g) for g in groups], dtype=np.int64), windows, in_shape, out_shape)
+
+    @property
+    def overlap(self) -> int:
+        return self.windows.terms_t
+
+    @property
+    def bias(self) -> np.ndarray:
+        return np.zeros(self.index.shape[0])
+
+    terms = 1
+
+    @property
+    def terms_t(self) -> int:
+        return self.overlap
+
+    def groups(self) -> list[list[int]]:
+        """The windows as lists of flat input indices (without the padding)."""
+        return [row[:n].tolist() for row, n in zip(self.index, self.sizes)]
+
+    def apply(self, x: Array, k: Kernels) -> Array:
+        v = x[:, _index(self.index, x)]
+        return v.max(-1) if isinstance(v, np.ndarray) else v.amax(-1)
+
+    def apply_t(self, y: Array, k: Kernels) -> Array:
+        """The window-sum bound ``Aᵀ y`` (≥ ``Sᵀ y`` for every selection S when y ≥ 0), not a transpose."""
+        return self.windows.apply_t(y, k)
+
+    def absolute(self) -> "MaxPool":
+        return self
+
+    def matrix(self) -> np.ndarray:
+        raise InputError("a max-pool node is not affine: it has no matrix", path="max_pool")
+
+    def winners(self, x: Array) -> Array:
+        """For a batch (B, in), the flat input index of each window's first maximum (B, out)."""
+        idx = _index(self.index, x)
+        slot = x[:, idx].argmax(-1)  # the first maximum, in numpy and torch alike
+        return _take_rows(idx, slot)
+
+    def route_t(self, g: Array, winners: Array) -> Array:
+        """``S(x)ᵀ`` applied to a batch of row vectors ``g`` (B·m, out) whose ``m`` consecutive rows
+        share a point with winners (B, out): each row's entries added at their windows' argmax."""
+        B, n_out = winners.shape
+        m = g.shape[0] // B
+        n_in = _size(self.in_shape)
+        if isinstance(g, np.ndarray):
+            flat = (np.arange(B * m).reshape(B, m, 1) * n_in + winners.reshape(B, 1, n_out)).reshape(-1)
+            return np.bincount(flat, weights=g.reshape(-1), minlength=B * m * n_in).reshape(B * m, n_in)
+        out = g.new_zeros((B, m, n_in))
+        out.scatter_add_(2, winners.reshape(B, 1, n_out).expand(B, m, n_out), g.reshape(B, m, n_out))
+        return out.reshape(B * m, n_in)
+
+
+def _take_rows(idx: Array, slot: Array) -> Array:
+    """``idx[i, slot[b, i]]`` for every batch row b: (B, out)."""
+    rows = np.arange(idx.shape[0]) if isinstance(idx, np.ndarray) else _index(np.arange(idx.shape[0]), idx)
+    return idx[rows, slot]
+
+
 Affine = Linear | Conv2d | Scale | Reshape | Gather
+BlockOp = Affine | MaxPool  # what a block holds: affine operators and max-pool nodes
 
 
 def avg_pool2d(in_shape: Sequence[int], kernel: int | Sequence[int], stride: Any = None, padding: Any = 0) -> Conv2d:
@@ -394,11 +506,12 @@ def batch_norm(in_shape: Sequence[int], mean: Any, var: Any, weight: Any, bias: 
 
 def max_pool(
     in_shape: Sequence[int], kernel: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-    ceil_mode: bool = False, path: str = "kernel_size",
+    ceil_mode: bool = False, path: str = "kernel_size", node: bool = False,
 ) -> list[Layer]:
     """A max pool over the spatial axes of a ``(C, *spatial)`` input (1 or 2 spatial axes),
     as torch computes it (padding never wins a max; ``ceil_mode`` as torch's): the layers
-    of `max_groups` over its windows, the last one of shape ``(C, *output spatial)``.
+    of `max_groups` over its windows, the last one of shape ``(C, *output spatial)``; with
+    ``node``, one `MaxPool` node over the same windows (each in torch's scan order).
 
     >>> layers = max_pool((1, 2, 2), 2)
     >>> [type(l).__name__ for l in layers], layers[-1].out_shape
@@ -406,6 +519,9 @@ def max_pool(
     >>> net = OperatorNetwork.build((1, 2, 2), layers)
     >>> net.evaluate(np.array([[3.0, -1.0, 7.0, 5.0]])).tolist()
     [[7.0]]
+    >>> [node] = max_pool((1, 2, 2), 2, node=True)
+    >>> node.index.tolist(), OperatorNetwork.build((1, 2, 2), [node]).evaluate(np.array([[3.0, -1.0, 7.0, 5.0]]))
+    ([[0, 1, 2, 3]], array([[7.]]))
     """
     from .io.layers import pool_windows
 
@@ -426,7 +542,12 @@ def max_pool(
     plane = _size(spatial)
     groups = [[c * plane + int(np.ravel_multi_index(p, spatial)) for p, inside in win if inside]
               for c in range(int(in_shape[0])) for win in windows]
+    if node:
+        return [MaxPool.create(groups, in_shape, (int(in_shape[0]), *out_sp), path)]
     return max_groups(groups, in_shape, (int(in_shape[0]), *out_sp), path)
+
+
+_pool_layers = max_pool  # for `from_torch`, whose option ``max_pool`` shadows the name
 
 
 def max_groups(
@@ -604,7 +725,7 @@ def _like(a: np.ndarray, z: Array) -> Array:
     return torch.as_tensor(a, dtype=z.dtype, device=z.device)
 
 
-Layer = Affine | Activation
+Layer = BlockOp | Activation
 
 
 # --------------------------------------------------------------------------- the network
@@ -614,8 +735,11 @@ Layer = Affine | Activation
 class OperatorNetwork:
     """Affine operators and activations in sequence, shapes checked.
 
-    ``blocks[l]`` is the tuple of affine operators before activation ``acts[l]``
-    (``blocks[-1]`` after the last one); an empty block is the identity.
+    ``blocks[l]`` is the tuple of operators before activation ``acts[l]`` (``blocks[-1]``
+    after the last one); an empty block is the identity. A block may hold `MaxPool` nodes
+    (``max_pool_blocks`` lists those blocks): such a block is not affine, so it has no
+    matrix (`block_matrix`) and no transpose (`block_apply` with ``transpose``), only the
+    bounds of its absolute pass.
     """
 
     input_shape: tuple[int, ...]
@@ -642,11 +766,11 @@ class OperatorNetwork:
         return tuple(a.size for a in self.acts) or (self.input_size,)
 
     @cached_property
-    def _chain(self) -> tuple[tuple[tuple[Affine, ...], ...], tuple[Activation, ...]]:
-        blocks: list[tuple[Affine, ...]] = []
+    def _chain(self) -> tuple[tuple[tuple[BlockOp, ...], ...], tuple[Activation, ...]]:
+        blocks: list[tuple[BlockOp, ...]] = []
         acts: list[Activation] = []
         shape: tuple[int, ...] = self.input_shape
-        current: list[Affine] = []
+        current: list[BlockOp] = []
         for i, layer in enumerate(self.layers):
             if isinstance(layer, Activation):
                 if layer.size != _size(shape):
@@ -657,7 +781,7 @@ class OperatorNetwork:
                 acts.append(layer)
                 current = []
                 continue
-            if not isinstance(layer, (Linear, Conv2d, Scale, Reshape, Gather)):
+            if not isinstance(layer, (Linear, Conv2d, Scale, Reshape, Gather, MaxPool)):
                 raise InputError(f"unsupported layer {type(layer).__name__}", path=f"layers[{i}]")
             if _size(layer.in_shape) != _size(shape) or (
                 isinstance(layer, Conv2d) and len(shape) == 3 and tuple(shape) != layer.in_shape
@@ -671,8 +795,13 @@ class OperatorNetwork:
         return tuple(blocks), tuple(acts)
 
     @property
-    def blocks(self) -> tuple[tuple[Affine, ...], ...]:
+    def blocks(self) -> tuple[tuple[BlockOp, ...], ...]:
         return self._chain[0]
+
+    @cached_property
+    def max_pool_blocks(self) -> tuple[int, ...]:
+        """The blocks that hold a `MaxPool` node."""
+        return tuple(l for l, b in enumerate(self.blocks) if any(isinstance(op, MaxPool) for op in b))
 
     @property
     def acts(self) -> tuple[Activation, ...]:
@@ -692,12 +821,20 @@ class OperatorNetwork:
 
     def preactivations(self, x: Array, k: Kernels | None = None) -> tuple[list[Array], Array]:
         """Pre-activations of every hidden layer and the output, for a batch (B, input_size)."""
-        k = k or NUMPY_KERNELS
+        return self._forward(x, k or NUMPY_KERNELS, None)
+
+    def _forward(self, x: Array, k: Kernels, winners: list[Array] | None) -> tuple[list[Array], Array]:
+        """`preactivations`; with a list ``winners``, each max-pool node's argmax is appended to it."""
         v = x
         pre = []
         for l, block in enumerate(self.blocks):
             for op in block:
-                v = op.apply(v, k) + k.asarray(_bias(op))
+                if isinstance(op, MaxPool):
+                    if winners is not None:
+                        winners.append(op.winners(v))
+                    v = op.apply(v, k)
+                else:
+                    v = op.apply(v, k) + k.asarray(_bias(op))
             if l < len(self.acts):
                 pre.append(v)
                 v = self.acts[l](v)
@@ -708,40 +845,52 @@ class OperatorNetwork:
 
     def block_apply(self, l: int, x: Array, k: Kernels, transpose: bool = False, absolute: bool = False) -> Array:
         """Block l (no bias) applied to a batch, or its transpose; with ``absolute``, every
-        operator's entries replaced by their absolute values."""
+        operator's entries replaced by their absolute values (a max-pool node's absolute pass
+        is its bound: see `MaxPool`). A max-pool node without ``absolute`` → `InputError`
+        (it is not linear: a batch is not a set of columns)."""
+        if not absolute and l in self.max_pool_blocks:
+            raise InputError(f"block {l} holds a max-pool node, which is not affine: it cannot be applied as a "
+                             "linear map (use jacobian, or max_pool='relu')", path="max_pool")
         ops = self.blocks[l] if not absolute else self.abs_blocks[l]
         for op in (reversed(ops) if transpose else ops):
             x = op.apply_t(x, k) if transpose else op.apply(x, k)
         return x
 
     @cached_property
-    def abs_blocks(self) -> tuple[tuple[Affine, ...], ...]:
+    def abs_blocks(self) -> tuple[tuple[BlockOp, ...], ...]:
         return tuple(tuple(op.absolute() for op in b) for b in self.blocks)
 
     def block_matrix(self, l: int) -> tuple[list[np.ndarray], int]:
         """The explicit matrices of block l's operators, in order of application, without
-        reshapes (an identity block gives ``[]``), and the block's input size."""
+        reshapes (an identity block gives ``[]``), and the block's input size. A block that holds
+        a max-pool node → `InputError` (not affine)."""
+        if l in self.max_pool_blocks:
+            raise InputError(f"block {l} holds a max-pool node, which is not affine: it has no matrix "
+                             "(use the operator passes, or max_pool='relu')", path="max_pool")
         mats = [op.matrix() for op in self.blocks[l] if not isinstance(op, Reshape)]
         return mats, self.block_in_size(l)
 
     def jacobian(self, x: Array, k: Kernels | None = None) -> Array:
-        """The Jacobians (B, out, in) at a batch of points (convention c = 0 at knots)."""
+        """The Jacobians (B, out, in) at a batch of points (convention c = 0 at knots; a max-pool
+        node's gradient goes to its window's first maximum, as torch's autograd on the CPU)."""
         k = k or NUMPY_KERNELS
-        pre, out = self.preactivations(x, k)
+        winners: list[Array] = []
+        pre, out = self._forward(x, k, winners)
         slopes = [a.slope(z) for a, z in zip(self.acts, pre)]
         B, m, n = x.shape[0], self.output_size, self.input_size
         eye = k.asarray(np.eye(m))
         rows = eye.reshape(1, m, m).repeat(B, 0) if isinstance(eye, np.ndarray) else eye.expand(B, m, m).clone()
         g = rows.reshape(B * m, m)
         for l in range(len(self.blocks) - 1, -1, -1):
-            g = self.block_apply(l, g, k, transpose=True)
+            for op in reversed(self.blocks[l]):
+                g = op.route_t(g, winners.pop()) if isinstance(op, MaxPool) else op.apply_t(g, k)
             if l > 0:
                 s = slopes[l - 1]
                 g = (g.reshape(B, m, -1) * s.reshape(B, 1, -1)).reshape(B * m, -1)
         return g.reshape(B, m, n)
 
 
-def _bias(op: Affine) -> np.ndarray:
+def _bias(op: BlockOp) -> np.ndarray:
     return op.bias_full if isinstance(op, Conv2d) else op.bias
 
 
@@ -825,7 +974,7 @@ def exact_weights(net: OperatorNetwork | Any) -> bool:
     return True
 
 
-def from_torch(module: Any, input_shape: Sequence[int], name: str = "") -> OperatorNetwork:
+def from_torch(module: Any, input_shape: Sequence[int], name: str = "", max_pool: str = "relu") -> OperatorNetwork:
     """The operator graph of a torch ``nn.Sequential`` (nested ones are flattened), in float64.
 
     Supported: Linear, Conv2d (stride, zero padding, groups; no dilation), AvgPool2d,
@@ -833,9 +982,20 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str = "") -> Opera
     BatchNorm1d/2d (inference mode, folded), ReLU, LeakyReLU, Hardtanh, ReLU6, Identity,
     Dropout (the identity in inference). Anything else (adaptive pools, a max-pool with
     ``return_indices``) raises `InputError`.
+
+    ``max_pool``: ``"relu"`` turns a max-pool into exact stages ``max(a, b) = a + relu(b − a)``
+    (every K bound applies, loosely); ``"node"`` keeps it as one `MaxPool` node (K_star and
+    K3 only, much tighter; `to_network` still expands it exactly).
+
+    >>> import torch.nn as nn
+    >>> m = nn.Sequential(nn.MaxPool2d(2), nn.Flatten())
+    >>> [type(l).__name__ for l in from_torch(m, (1, 2, 2), max_pool="node").layers]
+    ['MaxPool', 'Reshape']
     """
     import torch.nn as nn
 
+    if max_pool not in ("relu", "node"):
+        raise InputError(f"expected max_pool 'relu' or 'node', got {max_pool!r}", path="max_pool")
     shape = tuple(int(s) for s in input_shape)
     layers: list[Layer] = []
     for i, (path, m) in enumerate(_leaves(module, "")):
@@ -893,7 +1053,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str = "") -> Opera
             if len(shape) != k + 1:
                 raise InputError(f"expected a {'(C, L)' if k == 1 else '(C, H, W)'} input for {type(m).__name__}, "
                                  f"got {shape}", path=p)
-            ops = max_pool(shape, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode, path=p)
+            ops = _pool_layers(shape, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode, path=p,
+                               node=max_pool == "node")
             layers.extend(ops)
             shape = ops[-1].out_shape
         else:
@@ -920,15 +1081,23 @@ def to_network(net: OperatorNetwork, name: str = "", source: str = "") -> Any:
     """The exact `Network` of an operator graph: each block becomes one explicit affine
     layer whose entries are the exact binary values of the floats (composed exactly).
 
+    A `MaxPool` node becomes its exact stages (`expand_max_pools`), so the `Network` is the
+    same function.
+
     >>> from exactrelu.network import Network
     >>> op = OperatorNetwork.build((1, 2, 2), [avg_pool2d((1, 2, 2), 2)])
     >>> to_network(op).chain.affines[0].weight
     ((Fraction(1, 4), Fraction(1, 4), Fraction(1, 4), Fraction(1, 4)),)
+    >>> pooled = OperatorNetwork.build((1, 2, 2), max_pool((1, 2, 2), 2, node=True))
+    >>> to_network(pooled).evaluate(["1/3", 2, "-7", "5/2"])
+    (Fraction(5, 2),)
     """
     from flint import fmpq, fmpq_mat
 
     from .network import AffineLayer, Network, activation
     from .numbers import column_fractions, matrix_fractions
+
+    net = expand_max_pools(net)
 
     def exact(m: np.ndarray) -> fmpq_mat:
         rows, cols = m.shape
@@ -949,6 +1118,25 @@ def to_network(net: OperatorNetwork, name: str = "", source: str = "") -> Any:
         if l < len(net.acts):
             layers.append(_exact_activation(net.acts[l], activation))
     return Network.from_layers(net.input_size, layers, name or net.name, source)
+
+
+def expand_max_pools(net: OperatorNetwork) -> OperatorNetwork:
+    """The same function with every `MaxPool` node replaced by its exact `max_groups` stages
+    (the graph itself when it has none).
+
+    >>> node = OperatorNetwork.build((3,), [MaxPool.create([[0, 2], [1]], (3,))])
+    >>> expand_max_pools(node).widths, expand_max_pools(node).evaluate(np.array([[1.0, -4.0, 3.0]])).tolist()
+    ((3,), [[3.0, -4.0]])
+    """
+    if not net.max_pool_blocks:
+        return net
+    layers: list[Layer] = []
+    for layer in net.layers:
+        if isinstance(layer, MaxPool):
+            layers += max_groups(layer.groups(), layer.in_shape, layer.out_shape)
+        else:
+            layers.append(layer)
+    return OperatorNetwork.build(net.input_shape, layers, net.name)
 
 
 def _exact_activation(a: Activation, activation: Any) -> Any:

@@ -300,3 +300,98 @@ def test_cli_float_backend_options(capsys):
     assert doc["K1_float"] >= float(exact_bounds(load_case(case).network, "inf").values["K1"].value)
     assert main(["bounds", case, "--precision", "float32"]) == 2
     assert "--precision: an option of the numpy and torch backends only" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- max-pool nodes
+
+
+def tiny_pooled(seed: int) -> torch.nn.Sequential:
+    """1×3×4 input → Conv2d(1, 1, 2) (a 2×3 map) → ReLU → 2×2 max-pool, stride 1 (two windows
+    sharing the middle column: overlap 2) → Linear(2, 2)."""
+    nn = torch.nn
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 1, 2), nn.ReLU(), nn.MaxPool2d(2, stride=1), nn.Flatten(),
+                         nn.Linear(2, 2)).double()
+
+
+def brute_pooled(m: torch.nn.Sequential, norm: str) -> Fraction | float:
+    """max over all 2^6 ReLU patterns D and 4^2 window selections S of ‖W S D C‖, from the
+    definition (C the convolution's matrix written out here; ℓ1/ℓ∞ exact)."""
+    k = [[Fraction(float(v)) for v in row] for row in m[0].weight[0, 0].detach()]
+    C = [[Fraction(0)] * 12 for _ in range(6)]
+    for i, j in itertools.product(range(2), range(3)):
+        for a, b in itertools.product(range(2), range(2)):
+            C[3 * i + j][4 * (i + a) + j + b] = k[a][b]
+    W = [[Fraction(float(v)) for v in row] for row in m[4].weight.detach()]
+    windows = [[3 * i + j + c for i in range(2) for j in range(2)] for c in range(2)]
+    best: Fraction | float = 0
+    for d in itertools.product((0, 1), repeat=6):
+        DC = [[d[r] * v for v in C[r]] for r in range(6)]
+        for sel in itertools.product(*windows):
+            M = [[sum((W[o][w] * DC[sel[w]][c] for w in range(2)), Fraction(0)) for c in range(12)] for o in range(2)]
+            if norm == "inf":
+                val = max(sum((abs(v) for v in row), Fraction(0)) for row in M)
+            elif norm == "1":
+                val = max(abs(M[0][c]) + abs(M[1][c]) for c in range(12))
+            else:
+                val = float(np.linalg.norm(np.array(M, dtype=float), 2))
+            best = max(best, val)
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_max_pool_node_bounds_cover_l_and_the_brute_force(seed):
+    from exactrelu.lipschitz import lipschitz
+    from exactrelu.operators import to_network
+
+    m = tiny_pooled(seed)
+    node, relu = from_torch(m, (1, 3, 4), max_pool="node"), from_torch(m, (1, 3, 4))
+    exact_net = to_network(node)
+    for norm in ("1", "inf"):
+        L = lipschitz(exact_net, norm).value.value
+        brute = brute_pooled(m, norm)
+        assert L <= brute
+        for mode in ("explicit", "implicit"):
+            got = nb.bounds(node, norm, mode=mode, samples=32)
+            expanded = nb.bounds(relu, norm, mode=mode, lower=False)
+            for key in ("K_star", "K3"):
+                assert got[key].guarantee == "certified" and got[key].upper
+                assert Fraction(got[key].value) >= brute, (norm, mode, key)
+                assert got[key].value <= expanded[key].value, (norm, mode, key)
+            for key in ("K", "K1", "K4"):
+                assert key not in got.values and "max-pool node" in got.undefined[key]
+            assert got["L_lower"].guarantee == "exact" and got["L_lower"].value <= L <= got["L_upper"].value
+            if mode == "explicit":
+                assert any("max-pool node" in n for n in got.diagnostics["notes"])
+    brute2 = brute_pooled(m, "2")
+    for mode in ("explicit", "implicit"):
+        two = nb.bounds(node, "2", lower=False, mode=mode)
+        for key in ("K_star", "K3"):
+            assert two[key].guarantee == "certified" and two[key].value >= brute2 * (1 - 1e-12), (mode, key)
+
+
+def test_max_pool_node_k_star_by_hand():
+    # a max-pool alone, 3 windows over 4 inputs with overlap 2: K_star is 1 (ℓ∞), 2 (ℓ1), sqrt(2) (ℓ2),
+    # and L is 1, 2 (f(e1) − f(0) = (1, 1, 0): ‖·‖₁ = 2), sqrt(2)
+    m = torch.nn.Sequential(torch.nn.MaxPool1d(2, stride=1), torch.nn.Flatten())
+    op = from_torch(m, (1, 4), max_pool="node")
+    for norm, want in (("inf", 1), ("1", 2), ("2", math.sqrt(2))):
+        b = nb.bounds(op, norm, lower=False)
+        assert want <= b["K_star"].value <= want * (1 + 1e-12), norm
+        if norm != "2":
+            assert want <= b["K3"].value <= want * (1 + 1e-12), norm
+
+
+def test_max_pool_node_numpy_and_torch_agree():
+    torch.manual_seed(8)
+    nn = torch.nn
+    m = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1), nn.Flatten(),
+                      nn.Linear(18, 3), nn.ReLU(), nn.Linear(3, 2))
+    op = from_torch(m, (1, 6, 6), max_pool="node")
+    for norm in ("1", "inf", "2"):
+        for mode in ("explicit", "implicit"):
+            a = nb.bounds(op, norm, lower=False, mode=mode)
+            b = tb.bounds(op, norm, device="cpu", lower=False, mode=mode)
+            assert set(a.values) == set(b.values) and set(a.undefined) == set(b.undefined)
+            for key in a.values:
+                assert b[key].value == pytest.approx(a[key].value, rel=1e-12), (norm, mode, key)

@@ -18,8 +18,10 @@ from exactrelu.operators import (
     Activation,
     Gather,
     Linear,
+    MaxPool,
     OperatorNetwork,
     avg_pool2d,
+    expand_max_pools,
     from_network,
     from_torch,
     max_groups,
@@ -353,3 +355,121 @@ def test_max_pool_bounds_numpy_and_torch_agree():
             b = tb.bounds(op, norm, device="cpu", lower=False, mode=mode)
             for key in ("K_star", "K1", "K3", "K4"):
                 assert b[key].value == pytest.approx(a[key].value, rel=1e-12), (norm, mode, key)
+
+
+# --------------------------------------------------------------------------- the native max-pool node
+
+
+def autograd_jacobian(m: nn.Module, x: torch.Tensor, shape: tuple[int, ...]) -> np.ndarray:
+    return torch.autograd.functional.jacobian(lambda z: m(z.reshape(1, *shape)).reshape(-1), x.reshape(-1)).numpy()
+
+
+@pytest.mark.parametrize("pool", POOLS, ids=repr)
+def test_max_pool_node_matches_torch(pool):
+    m = pooled(pool)
+    op = from_torch(m, (2, 7, 6), max_pool="node")
+    assert [type(l).__name__ for l in op.layers] == ["Conv2d", "Activation", "MaxPool", "Reshape"]
+    assert op.max_pool_blocks == (1,) and op.widths == (2 * 7 * 6 * 3 // 2,)
+    x = torch.randn(4, 2, 7, 6, dtype=torch.float64)
+    with torch.no_grad():
+        want = m(x).numpy()
+    flat = x.reshape(4, -1).numpy()
+    assert np.abs(op.evaluate(flat) - want).max() < 1e-12  # the conv's sums: rounding only; the max is exact
+    tk = TorchArrays("cpu")
+    assert np.abs(tk.to_numpy(op.evaluate(tk.asarray(flat), tk)) - want).max() < 1e-12
+    J, Jt = op.jacobian(flat), tk.to_numpy(op.jacobian(tk.asarray(flat), tk))
+    for b in range(4):
+        jac = autograd_jacobian(m, x[b], (2, 7, 6))
+        assert np.abs(J[b] - jac).max() < 1e-12 and np.abs(Jt[b] - jac).max() < 1e-12
+
+
+def test_max_pool_1d_node_matches_torch():
+    torch.manual_seed(3)
+    for pool in (nn.MaxPool1d(3, stride=2, padding=1), nn.MaxPool1d(4), nn.MaxPool1d(2, stride=1, dilation=3)):
+        m = nn.Sequential(pool, nn.Flatten(), nn.LazyLinear(2)).double()
+        x = torch.randn(5, 2, 11, dtype=torch.float64)
+        with torch.no_grad():
+            want = m(x).numpy()
+        op = from_torch(m, (2, 11), max_pool="node")
+        assert np.abs(op.evaluate(x.reshape(5, -1).numpy()) - want).max() < 1e-12
+        assert np.abs(op.jacobian(x[:1].reshape(1, -1).numpy())[0] - autograd_jacobian(m, x[0], (2, 11))).max() < 1e-12
+
+
+def test_max_pool_node_ties_follow_torch():
+    # torch's CPU kernel gives a tied window's gradient to its first maximum (scan order); so does the node
+    m = nn.Sequential(nn.MaxPool2d(2, stride=1), nn.Flatten()).double()
+    op = from_torch(m, (1, 3, 3), max_pool="node")
+    for x in (np.zeros(9), np.array([1.0, 2.0, 2.0, 0.0, 2.0, 2.0, 1.0, 2.0, 0.0]), np.ones(9)):
+        jac = autograd_jacobian(m, torch.tensor(x), (1, 3, 3))
+        assert np.array_equal(op.jacobian(x.reshape(1, -1))[0], jac)
+    assert np.array_equal(op.jacobian(np.zeros((1, 9)))[0][:, 0], [1.0, 0.0, 0.0, 0.0])  # by hand: window 0 → x0
+
+
+def test_max_pool_node_is_the_relu_expansion_exactly():
+    torch.manual_seed(2)
+    m = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(3, stride=1, padding=1), nn.Flatten(),
+                      nn.Linear(18, 2))
+    node = from_torch(m, (1, 4, 4), max_pool="node")
+    ours, theirs = to_network(node), to_network(from_torch(m, (1, 4, 4)))
+    assert [len(a) for a in ours.chain.acts] == [len(a) for a in theirs.chain.acts] == [18, 98, 50, 30, 20]
+    assert ours.chain.affines == theirs.chain.affines  # the same exact layers, not only the same function
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        x = [Fraction(float(v)) for v in rng.standard_normal(16)]
+        assert ours.evaluate(x) == theirs.evaluate(x)
+        # and the float node agrees with the exact max (the conv's rounding aside)
+        assert np.abs(node.evaluate(np.array([x], dtype=float))[0] - np.array(ours.evaluate(x), dtype=float)).max() \
+            < 1e-12
+
+
+def test_max_pool_node_bounds_by_brute_force():
+    rng = np.random.default_rng(11)
+    groups = [[0, 1, 3], [1, 2], [2, 3, 4], [4]]
+    p = MaxPool.create(groups, (5,))
+    assert p.overlap == 2 == max(sum(j in g for g in groups) for j in range(5))
+    assert p.groups() == groups and p.terms_t == 2 and p.absolute() is p
+    A = np.array([[float(j in g) for j in range(5)] for g in groups])
+    for _ in range(20):
+        v, w = rng.random((1, 5)), rng.random((1, 4))
+        mx, wt = p.apply(v, NUMPY_KERNELS), p.apply_t(w, NUMPY_KERNELS)
+        assert mx.tolist() == [[max(v[0, j] for j in g) for g in groups]]
+        assert np.abs(wt - w @ A).max() < 1e-15
+        for choice in np.ndindex(*(len(g) for g in groups)):  # every selection S
+            S = np.zeros((4, 5))
+            S[np.arange(4), [g[c] for g, c in zip(groups, choice)]] = 1.0
+            assert np.all(mx >= v @ S.T) and np.all(wt >= w @ S - 1e-15)
+    tk = TorchArrays("cpu")
+    v = rng.standard_normal((3, 5))
+    assert np.array_equal(tk.to_numpy(p.apply(tk.asarray(v), tk)), p.apply(v, NUMPY_KERNELS))
+    assert np.abs(tk.to_numpy(p.apply_t(tk.asarray(v[:, :4]), tk)) - p.apply_t(v[:, :4], NUMPY_KERNELS)).max() < 1e-15
+
+
+def test_max_pool_node_bad_input():
+    m = nn.Sequential(nn.Conv2d(1, 1, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4, 1))
+    with pytest.raises(InputError, match="max_pool 'relu' or 'node'"):
+        from_torch(m, (1, 5, 5), max_pool="native")
+    op = from_torch(m, (1, 5, 5), max_pool="node")
+    with pytest.raises(InputError, match="not affine"):
+        op.block_matrix(1)
+    with pytest.raises(InputError, match="not affine"):
+        op.block_apply(1, np.eye(16), NUMPY_KERNELS)
+    assert op.block_apply(1, np.ones((1, 16)), NUMPY_KERNELS, absolute=True).shape == (1, 1)
+    with pytest.raises(InputError, match="no input entry"):
+        MaxPool.create([[0], []], (2,))
+    with pytest.raises(InputError, match="input indices"):
+        MaxPool.create([[0, 2]], (2,))
+    plain = from_torch(m, (1, 5, 5))
+    assert expand_max_pools(plain) is plain
+
+
+@settings(max_examples=30)
+@given(st.lists(st.lists(st.integers(0, 6), min_size=1, max_size=6), min_size=1, max_size=4),
+       st.lists(st.integers(-3, 3), min_size=7, max_size=7))
+def test_max_pool_node_against_the_definition(groups, x):
+    # small integers: ties are common; the gradient goes to the first maximum of each window
+    node = OperatorNetwork.build((7,), [MaxPool.create(groups, (7,))])
+    xf = np.array([x], dtype=float)
+    assert node.evaluate(xf).tolist() == [[float(max(x[i] for i in g)) for g in groups]]
+    first = [g[[x[i] for i in g].index(max(x[i] for i in g))] for g in groups]
+    assert node.jacobian(xf)[0].tolist() == [[float(j == f) for j in range(7)] for f in first]
+    assert list(to_network(node).evaluate([Fraction(v) for v in x])) == [max(x[i] for i in g) for g in groups]

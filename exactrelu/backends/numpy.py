@@ -30,6 +30,10 @@ The bounds are those of `exactrelu.bounds` (seed 004's definitions), for the cha
 ``K``, ``K1``, ``K2``, ``K4`` are defined when every slope lies in [0, 1]. ℓ1 is ℓ∞ on
 the transposed chain.
 
+A graph with max-pool nodes (`exactrelu.operators.MaxPool`, ``from_torch(...,
+max_pool="node")``) gets ``K_star`` and ``K3`` only (ℓ1, ℓ∞ by operator passes through the
+blocks that hold a node; `_max_pool_bounds` proves them); the other bounds are undefined there.
+
 >>> from exactrelu.network import Network, affine, activation
 >>> net = Network.from_layers(1, [affine([[1], [1], [1]], [0, "-1/2", -1]), activation("relu"),
 ...                               affine([[2, -4, 2]])])
@@ -46,14 +50,14 @@ import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..errors import InputError
 from ..floats import NUMPY, PRECISIONS, U, Chain, NumpyArrays, norm_bracket, product, round_down, round_up, spectral_up
 from ..norms import parse_norm
-from ..operators import OperatorNetwork, Reshape, exact_weights, from_network
+from ..operators import MaxPool, OperatorNetwork, Reshape, exact_weights, from_network
 from ..results import CERTIFIED, ESTIMATE, EXACT, Quantity
 from ..seqlip import MAX_WIDTH as SEQLIP_WIDTH
 from ..seqlip import seqlip_upper
@@ -189,8 +193,12 @@ def compute(net: Any, norm: Any, xp: NumpyArrays, *, mode: str = "explicit", pre
         seconds[key] = time.perf_counter() - t
 
     transposed = norm == "1"
-    chain = Chain(opnet, xp, exact_w, transposed, "2" if norm == "2" else "inf", precision)
-    if mode == "implicit" and norm == "2":
+    pooled = bool(opnet.max_pool_blocks)
+    chain = None if pooled else Chain(opnet, xp, exact_w, transposed, "2" if norm == "2" else "inf", precision)
+    if pooled:
+        _max_pool_bounds(opnet, xp, norm, mode, exact_w, precision, lambda k, f: attempt(k, pm1, -1, f), undefined,
+                         notes)
+    elif mode == "implicit" and norm == "2":
         attempt("K_star", pm1, -1, lambda: _k_star_implicit_l2(opnet, xp))
         attempt("K3", pm1, -1, lambda: _k3(chain, norm))
     elif mode == "implicit":
@@ -199,22 +207,23 @@ def compute(net: Any, norm: Any, xp: NumpyArrays, *, mode: str = "explicit", pre
     else:
         attempt("K_star", pm1, -1, lambda: _k_star(chain))
         attempt("K3", pm1, -1, lambda: _k3(chain, norm))
-    attempt("K1", unit, 0, lambda: _k1(chain))
-    if norm == "2":
-        undefined["K4"] = ("K4 in ℓ2 is computed by the exact backend only (each of its 2^ℓ terms needs a "
-                            "spectral norm of a product)")
-        _k2(opnet, chain, unit, values, undefined)
-    else:
-        undefined["K2"] = "Virmaux–Scaman's bound is defined for the ℓ2 norm only"
-        if 2**ell > K4_SUBSETS:
-            undefined["K4"] = f"K4 has 2^{ell} terms, more than {K4_SUBSETS}"
+    if not pooled:
+        attempt("K1", unit, 0, lambda: _k1(chain))
+        if norm == "2":
+            undefined["K4"] = ("K4 in ℓ2 is computed by the exact backend only (each of its 2^ℓ terms needs a "
+                                "spectral norm of a product)")
+            _k2(opnet, chain, unit, values, undefined)
         else:
-            attempt("K4", unit, 0, lambda: _k4(chain))
+            undefined["K2"] = "Virmaux–Scaman's bound is defined for the ℓ2 norm only"
+            if 2**ell > K4_SUBSETS:
+                undefined["K4"] = f"K4 has 2^{ell} terms, more than {K4_SUBSETS}"
+            else:
+                attempt("K4", unit, 0, lambda: _k4(chain))
     undefined["C"] = undefined["C_E"] = "seed 002's C and C_E are computed by the exact backend only"
     uppers = [q.value for q in values.values() if q.guarantee == CERTIFIED]
     l_upper = min(uppers) if uppers else math.inf
     k_enclosure = None
-    if unit:
+    if unit and not pooled:
         t = time.perf_counter()
         k_enclosure = _k_patterns(chain, norm)
         seconds["K"] = time.perf_counter() - t
@@ -230,7 +239,7 @@ def compute(net: Any, norm: Any, xp: NumpyArrays, *, mode: str = "explicit", pre
             if k_enclosure[0] < k_enclosure[1]:
                 notes.append(f"K's branch and bound stopped after {BNB_NODES} nodes: "
                              f"gap upper/lower = {k_enclosure[1] / max(k_enclosure[0], 1e-300):.4g}")
-    else:
+    elif not unit:
         undefined["K"] = f"K bounds L only when every activation slope lies in [0, 1]; slopes in [{lo}, {hi}]"
     witness = None
     box = None
@@ -253,7 +262,7 @@ def compute(net: Any, norm: Any, xp: NumpyArrays, *, mode: str = "explicit", pre
         k_lo = est.certified_pattern_norm
         if est.value.guarantee == ESTIMATE:
             notes.append("L's lower end is an estimate (sampling and local search, not re-checked exactly)")
-    if unit and k_enclosure is None and uppers:
+    if unit and k_enclosure is None and uppers and not pooled:
         values["K"] = Quantity(l_upper, CERTIFIED, upper=True, interval=(k_lo, l_upper))
         notes.append(f"K bracketed: 2^{sum(opnet.widths)} patterns are too many to enumerate; the lower end is "
                      f"a pattern found by the search for L; gap upper/lower = "
@@ -268,6 +277,76 @@ def compute(net: Any, norm: Any, xp: NumpyArrays, *, mode: str = "explicit", pre
                  + "; the K bounds hold on every domain")
     diagnostics = {"backend": xp.name, "device": xp.device, "mode": mode, "precision": precision, "seconds": seconds, "notes": notes}
     return FloatBounds(norm, values, undefined, diagnostics, witness)
+
+
+MAX_POOL_UNDEFINED = ("max-pool node: its Jacobian is a selection matrix, not a diagonal between block "
+                      "matrices, so {key} does not apply; use max_pool='relu' for this bound")
+
+
+def _max_pool_bounds(opnet: OperatorNetwork, xp: NumpyArrays, norm: str, mode: str, exact_w: bool, precision: str,
+                     attempt: Any, undefined: dict[str, str], notes: list[str]) -> None:
+    """K_star and K3 of a graph with max-pool nodes (`exactrelu.operators.MaxPool`), by
+    ``attempt(key, fn)``; K, K1, K2, K4 go to ``undefined``.
+
+    Proof, for inputs x, y, every activation slope in [−1, 1] and ``|·|``, ≤ entrywise: an
+    activation gives ``|σ(s) − σ(t)| ≤ |s − t|``, an affine operator A ``|A(x) − A(y)| ≤
+    |A||x − y|``, a node P over windows W_i ``|P(x)_i − P(y)_i| ≤ max_{j∈W_i} |x_j − y_j| =
+    P(|x − y|)_i ≤ (A_W|x − y|)_i`` (A_W: the 0/1 window matrix, ``apply_t`` of a node is A_Wᵀ).
+
+    - K_star: L ≤ Π Lip(op) for a composition. Lip(P) = 1 in ℓ∞, ≤ overlap in ℓ1
+      (``Σ_i max_{W_i}|d| ≤ Σ_i Σ_{j∈W_i}|d_j| ≤ overlap·‖d‖₁``), ≤ sqrt(overlap) in ℓ2 (the
+      same with squares): what the passes `_k_star_implicit` / `_k_star_implicit_l2` give for a
+      node (``max P(1) = 1``, ``max A_Wᵀ1 = overlap``).
+    - K3 in ℓ∞: ``|f(x) − f(y)| ≤ Φ(|x − y|)``, Φ the forward pass (|A|, P, identity), monotone
+      and positively homogeneous on nonnegative vectors, so ``‖f(x) − f(y)‖_∞ ≤ max Φ(1)·‖x − y‖_∞``.
+    - K3 in ℓ1: ``|f(x) − f(y)| ≤ M|x − y|``, M the product of the nonnegative |A|, A_W, so
+      ``‖f(x) − f(y)‖₁ ≤ max(Mᵀ1)·‖x − y‖₁``; ``Mᵀ1`` is the backward pass.
+    - K3 in ℓ2: the same M, ``‖f(x) − f(y)‖₂ ≤ ‖M|x − y|‖₂ ≤ ‖M‖₂‖x − y‖₂`` (`_k3_l2_max_pool`,
+      the product formed explicitly in both modes, as ℓ2's K3 always is). Loose at a node:
+      ``‖A_W‖₂`` reaches ``sqrt(window size · overlap)`` where ``Lip₂(P) ≤ sqrt(overlap)``, and
+      A_W is the least nonnegative matrix with ``A_W u ≥ P(u)`` for all u ≥ 0.
+
+    In explicit mode a block without a node uses its explicit matrix B (``|B(x) − B(y)| ≤
+    |B||x − y|``, ``‖B‖`` certified by a one-block `Chain`); a block with one uses the passes.
+    """
+    transposed = norm == "1"
+    explicit: dict[int, Chain] = {}
+    if mode == "explicit":
+        for l, block in enumerate(opnet.blocks):
+            if block and l not in opnet.max_pool_blocks:
+                explicit[l] = Chain(OperatorNetwork.build(block[0].in_shape, block), xp, exact_w, transposed,
+                                    "2" if norm == "2" else "inf", precision)
+        notes.append(f"blocks {list(opnet.max_pool_blocks)} hold a max-pool node (not affine): K_star and K3 pass "
+                     "through their operators (as in implicit mode), the other blocks through their matrices")
+    if norm == "2":
+        attempt("K_star", lambda: _k_star_implicit_l2(opnet, xp, explicit))
+        attempt("K3", lambda: _k3_l2_max_pool(opnet, xp))
+    else:
+        attempt("K_star", lambda: _k_star_implicit(opnet, xp, transposed, explicit))
+        attempt("K3", lambda: _k3_implicit(opnet, xp, transposed, explicit))
+    for key in ("K", "K1", "K4") + (("K2",) if norm == "2" else ()):
+        undefined[key] = MAX_POOL_UNDEFINED.format(key=key)
+    if norm != "2":
+        undefined["K2"] = "Virmaux–Scaman's bound is defined for the ℓ2 norm only"
+
+
+def _k3_l2_max_pool(opnet: OperatorNetwork, xp: NumpyArrays) -> Fraction:
+    """ℓ2's K3 with max-pool nodes: a certified ``‖M‖₂`` for ``M`` the product, in order, of
+    ``|B|`` for each block without a node (its explicit matrix, with its rounding radius:
+    ``‖|B| − |B̂|‖_F ≤ ‖B − B̂‖_F``) and, inside a block with one, of ``|op|`` for each affine
+    operator and the 0/1 window matrix A_W for each node (exact floats: such a graph comes
+    from floats). Proof: `_max_pool_bounds`."""
+    P, r = None, 0.0
+    for l, block in enumerate(opnet.blocks):
+        if l not in opnet.max_pool_blocks:
+            factors = [(xp.abs(ch.mats[0]), ch.rads[0]) for ch in
+                       [Chain(OperatorNetwork.build(block[0].in_shape, block), xp, True, False, "2")] if block]
+        else:
+            factors = [(xp.asarray(op.windows.matrix() if isinstance(op, MaxPool) else np.abs(op.matrix())), 0.0)
+                       for op in block if not isinstance(op, Reshape)]
+        for A, rA in factors:
+            P, r = (A, rA) if P is None else product(xp, A, rA, P, r)
+    return Fraction(1) if P is None else Fraction(spectral_up(xp, P, r))
 
 
 def _cert(value: Fraction | float) -> Quantity:
@@ -342,9 +421,16 @@ def _k4(chain: Chain) -> Fraction:
     return total / 2**ell
 
 
-def _k_star_implicit(net: OperatorNetwork, xp: NumpyArrays, transposed: bool) -> Fraction:
+def _k_star_implicit(net: OperatorNetwork, xp: NumpyArrays, transposed: bool,
+                     explicit: Mapping[int, Chain] | None = None) -> Fraction:
+    """``Π ‖op‖`` over the operators (ℓ∞, or ℓ1 when ``transposed``: the largest entry of
+    ``|op| 1``, or of ``|op|ᵀ 1``); a block in ``explicit`` (a one-block `Chain`) counts as the
+    certified norm of its matrix instead."""
     total = Fraction(1)
-    for block in net.abs_blocks:
+    for l, block in enumerate(net.abs_blocks):
+        if explicit and l in explicit:
+            total *= explicit[l].norm_up(1, 0)
+            continue
         for op in block:
             if isinstance(op, Reshape):
                 continue
@@ -355,10 +441,15 @@ def _k_star_implicit(net: OperatorNetwork, xp: NumpyArrays, transposed: bool) ->
     return total
 
 
-def _k_star_implicit_l2(net: OperatorNetwork, xp: NumpyArrays) -> Fraction:
-    """``Π sqrt(‖op‖₁ ‖op‖_∞)`` over the operators (Hölder: ‖A‖₂² ≤ ‖A‖₁‖A‖_∞), no matrix formed."""
+def _k_star_implicit_l2(net: OperatorNetwork, xp: NumpyArrays, explicit: Mapping[int, Chain] | None = None
+                        ) -> Fraction:
+    """``Π sqrt(‖op‖₁ ‖op‖_∞)`` over the operators (Hölder: ‖A‖₂² ≤ ‖A‖₁‖A‖_∞), no matrix formed;
+    a block in ``explicit`` (a one-block ℓ2 `Chain`) counts as its certified spectral norm."""
     total = Fraction(1)
-    for block in net.abs_blocks:
+    for l, block in enumerate(net.abs_blocks):
+        if explicit and l in explicit:
+            total *= explicit[l].norm_up(1, 0)
+            continue
         for op in block:
             if isinstance(op, Reshape):
                 continue
@@ -368,10 +459,17 @@ def _k_star_implicit_l2(net: OperatorNetwork, xp: NumpyArrays) -> Fraction:
     return total
 
 
-def _k3_implicit(net: OperatorNetwork, xp: NumpyArrays, transposed: bool) -> Fraction:
+def _k3_implicit(net: OperatorNetwork, xp: NumpyArrays, transposed: bool,
+                 explicit: Mapping[int, Chain] | None = None) -> Fraction:
+    """The all-ones vector through the absolute operators (forward for ℓ∞, backward for ℓ1);
+    a block in ``explicit`` (a one-block `Chain`, transposed for ℓ1) is passed through its
+    absolute matrix with its rounding error instead."""
     v = xp.ones(net.output_size if transposed else net.input_size)
     order = range(len(net.blocks) - 1, -1, -1) if transposed else range(len(net.blocks))
     for l in order:
+        if explicit and l in explicit:
+            v = _abs_apply(xp, *explicit[l].abs_segment(1, 0), v)
+            continue
         ops = net.abs_blocks[l]
         for op in (reversed(ops) if transposed else ops):
             v = xp.inflate(op.apply_t(v, xp), op.terms_t) if transposed else xp.inflate(op.apply(v, xp), op.terms)

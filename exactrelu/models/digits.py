@@ -15,7 +15,7 @@ Training takes a few seconds of CPU (Adam, 40 epochs, batch 64; torch seeded, on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,6 +34,18 @@ def architecture() -> Any:
         nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
         nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
         nn.Flatten(), nn.Linear(256, 32), nn.ReLU(), nn.Linear(32, 10),
+    )
+
+
+def maxpool_architecture() -> Any:
+    """The same sizes with two 2×2 max-pools instead of the strided convolution (for the
+    float paths' max-pool treatments, `exactrelu.operators.from_torch`'s ``max_pool``)."""
+    import torch.nn as nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10),
     )
 
 
@@ -56,8 +68,9 @@ class Trained:
     seed: int
 
 
-def train(seed: int = 0, epochs: int = 40) -> Trained:
-    """Train the CNN (deterministic on one CPU thread for a given seed and torch version)."""
+def train(seed: int = 0, epochs: int = 40, build: Callable[[], Any] = architecture) -> Trained:
+    """Train the CNN that ``build`` makes (deterministic on one CPU thread for a given seed
+    and torch version)."""
     import torch
 
     torch.manual_seed(seed)
@@ -65,7 +78,7 @@ def train(seed: int = 0, epochs: int = 40) -> Trained:
     torch.set_num_threads(1)
     try:
         Xtr, ytr, Xte, yte = data(seed)
-        model = architecture()
+        model = build()
         opt = torch.optim.Adam(model.parameters(), lr=3e-3, weight_decay=1e-4)
         X, y = torch.from_numpy(Xtr), torch.from_numpy(ytr)
         gen = torch.Generator().manual_seed(seed)
