@@ -429,7 +429,7 @@ class Chain:
             if self.norm == "2":
                 self._fnorm[key] = Fraction(spectral_up(self.xp, self.xp.to64(self.product(j, i))))
             else:
-                self._fnorm[key] = Fraction(self.xp.max(self.xp.rowsum_up(self.abs_segment(j, i)[0])))
+                self._fnorm[key] = Fraction(self.xp.max(self.xp.rowsum_up(self._abs_product(j, i))))
         return self._fnorm[key]
 
     def error(self, j: int, i: int) -> Fraction:
@@ -451,8 +451,11 @@ class Chain:
         return self.product(j, i), self.error(j, i)
 
     def abs_segment(self, j: int, i: int) -> tuple[Any, Fraction]:
-        """``(|P̂(j, i)|, error bound)`` (the absolute matrix is kept)."""
+        """``(|P̂(j, i)|, error bound)`` (the absolute matrix is kept, in float64)."""
+        return self._abs_product(j, i), self.error(j, i)
+
+    def _abs_product(self, j: int, i: int) -> Any:
         key = (j, i)
         if key not in self._abs:
             self._abs[key] = self.xp.abs(self.xp.to64(self.product(j, i)))
-        return self._abs[key], self.error(j, i) if j > i + 1 else self.block_error(i)
+        return self._abs[key]
