@@ -24,8 +24,9 @@ API
     optimal basis (rows defining the optimal vertex), reusable for other objectives;
     ``lp_max_vertex`` gives the optimum in `fmpq` (no `Fraction` conversion).
 ``boundedness(A, b)`` -> `BoundedResult`: bounded with ``y > 0, A^T y = 0, rank A = n``
-    (Stiemke; y proposed by float nonnegative least squares and completed and checked
-    exactly, an exact LP when that fails), or a ray ``d != 0`` with ``A d <= 0``.
+    (Stiemke), or a ray ``d != 0`` with ``A d <= 0``; y or the ray proposed by float
+    nonnegative least squares and completed and checked exactly, an exact LP when that
+    fails.
 ``simplex(M, r, c)`` -> `SimplexResult`: ``min c^T y, M y = r, y >= 0`` exactly, on a
     fraction-free integer tableau (`fmpz_mat`, one matrix product per pivot).
 
@@ -46,6 +47,7 @@ Fraction(2, 1)
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -624,8 +626,8 @@ def boundedness(
 
     Bounded iff some ``y > 0`` has ``A^T y = 0`` and ``A`` has rank n (Stiemke's lemma);
     else a ray ``d != 0`` with ``A d <= 0``. With ``propose``, nonnegative least squares
-    in floats proposes y, completed exactly on n independent rows and checked (no LP
-    when it holds); otherwise an exact LP decides.
+    in floats proposes y, or from its residual a ray, either one completed exactly and
+    checked (no LP when it holds; `_bounded_proposal`); otherwise an exact LP decides.
 
     >>> boundedness([[1], [-1]], [1, 1]).bounded, boundedness([[1]], [1]).ray
     (True, (Fraction(-1, 1),))
@@ -644,9 +646,9 @@ def boundedness(
         ker = _kernel_vector(Aq, n)
         return BoundedResult(False, ray=ker)
     if propose:
-        y = _stiemke_proposal(Aq, m, n, stats)
-        if y is not None:
-            return BoundedResult(True, _frac(y))
+        found = _bounded_proposal(Aq, m, n, stats)
+        if found is not None:
+            return found
     # y = 1 + z, z >= 0, A^T z = -A^T 1
     M = [[Aq[j][k] for j in range(m)] for k in range(n)]
     r = [-sum((Aq[j][k] for j in range(m)), fmpq(0)) for k in range(n)]
@@ -657,25 +659,34 @@ def boundedness(
     return BoundedResult(False, ray=res.farkas)
 
 
-def _stiemke_proposal(A: list[list[fmpq]], m: int, n: int, stats: LPStats | None) -> list[fmpq] | None:
-    """An exact ``y > 0`` with ``A^T y = 0`` built from a float proposal, or None.
+def _bounded_proposal(A: list[list[fmpq]], m: int, n: int, stats: LPStats | None) -> BoundedResult | None:
+    """An exact certificate either way built from one float proposal, or None (A has
+    rank n).
 
-    Floats: ``y = 1 + z`` with ``z >= 0`` minimising ``|A^T (1 + z)|`` (NNLS). Exact:
-    the rows outside n pivot rows (QR with column pivoting) keep their rounded
-    (positive) y; the n pivot rows' y solve ``A_B^T y_B = -A_N^T y_N`` exactly; the
-    answer stands only when every ``y_B > 0`` (A_B invertible gives rank n too)."""
+    Floats: ``y = 1 + z`` with ``z >= 0`` minimising ``|A^T (1 + z)|`` (NNLS). A residual
+    near 0 proposes Stiemke multipliers; exact: the rows outside n pivot rows (QR with
+    column pivoting) keep their rounded (positive) y, the n pivot rows' y solve
+    ``A_B^T y_B = -A_N^T y_N`` exactly, and the answer stands only when every
+    ``y_B > 0``. Otherwise the residual ``r = A^T (1 + z)`` proposes a ray ``d = -r``:
+    NNLS's optimality conditions (``a_j r`` is half the gradient in ``z_j``, so
+    ``>= 0``) give ``A d <= 0``, made exact by `_exact_ray`."""
     from scipy.linalg import qr
     from scipy.optimize import nnls
 
-    if m <= n:
-        return None
     if stats is not None:
         stats.float_lps += 1
     M = np.array([[float(v) for v in row] for row in A], dtype=float).T
     z, res = nnls(M, -M.sum(axis=1))
-    if not np.isfinite(res) or res > 1e-9 * max(1.0, float(np.abs(M).max())):
+    if not np.isfinite(res):
         return None
     yf = 1.0 + z
+    if res > 1e-9 * max(1.0, float(np.abs(M).max())):
+        ray = _exact_ray(A, M.T, -(M @ yf), n)
+        if ray is not None:
+            return BoundedResult(False, ray=_frac(ray))
+        if stats is not None:
+            stats.proposals_rejected += 1
+        return None
     _, _, piv = qr(M * yf, pivoting=True, mode="economic")
     B = [int(j) for j in piv[:n]]
     inB = set(B)
@@ -694,7 +705,42 @@ def _stiemke_proposal(A: list[list[fmpq]], m: int, n: int, stats: LPStats | None
                 stats.proposals_rejected += 1
             return None
         y[B[i]] = sol[i, 0]
-    return y
+    return BoundedResult(True, _frac(y))
+
+
+def _exact_ray(A: list[list[fmpq]], Af: np.ndarray, df: np.ndarray, n: int) -> list[fmpq] | None:
+    """An exact ``d != 0`` with ``A d <= 0`` from a float one (``Af``: A in floats), or
+    None: ``df`` rounded to integers, then projected exactly onto the null space of
+    independent rows T (QR with column pivoting) among those it makes (in floats) about
+    0, ``d = d0 - A_T^T w`` with ``A_T A_T^T w = A_T d0`` (rounding alone would leave
+    those rows slightly positive), scaled to a primitive integer vector; kept only when
+    ``d != 0`` and ``A d <= 0`` hold exactly."""
+    scale = float(np.abs(df).max())
+    if not np.isfinite(scale) or scale == 0:
+        return None
+    df = df / scale
+    d = [fmpq(round(v * (1 << 20))) for v in df]
+    tight = [j for j, v in enumerate(Af @ df) if abs(v) <= 1e-9 * float(np.abs(Af[j]).sum())]
+    if tight:
+        # independent ones suffice (the others are combinations of them)
+        from scipy.linalg import qr
+
+        _, R, piv = qr(Af[tight].T, pivoting=True, mode="economic")
+        diag = np.abs(np.diag(R))
+        tight = [tight[int(k)] for k in piv[: int((diag > 1e-9 * diag[0]).sum())]]
+        At = fmpq_mat(len(tight), n, [v for j in tight for v in A[j]])
+        try:
+            w = (At * At.transpose()).solve(At * fmpq_mat(n, 1, d))
+        except ZeroDivisionError:
+            return None
+        d = (fmpq_mat(n, 1, d) - At.transpose() * w).entries()
+    ints = [int(v) for v in fmpq_mat(n, 1, list(d)).numer_denom()[0].entries()]
+    g = math.gcd(*ints)
+    if g == 0:
+        return None
+    d = [fmpq(v // g) for v in ints]  # the primitive integer vector on the same ray
+    Ad = (fmpq_mat(len(A), n, [v for row in A for v in row]) * fmpq_mat(n, 1, d)).entries()
+    return d if all(v <= 0 for v in Ad) else None
 
 
 def _kernel_vector(A: list[list[fmpq]], n: int) -> tuple[Fraction, ...]:

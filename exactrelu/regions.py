@@ -12,17 +12,24 @@ facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
   with a rational witness and no LP (the first hyperplane a ray meets, alone, is a
   facet). Floats propose the rays' directions (nonnegative least squares: a direction
   along which a row grows and no known facet does); a row whose normal lies in the
-  cone of the known facets gets a small exact LP over them (Clarkson), whose duals
-  prove it redundant or whose optimum aims a ray at a facet not yet found, and whose
-  optimal vertex proves, by one exact solve, every other row in its normal cone
-  redundant (`exactrelu.polyhedra`; no float decides anything). A facet shared with a
-  region processed earlier is known, with its point (checked exactly) and neighbour.
+  cone of the known facets is proved redundant by the least-squares multipliers of
+  that cone, solved exactly on their support, or else by the optimal basis of a float
+  LP (HiGHS, from 6 inputs on), solved exactly, whose optimum also aims a ray at a
+  facet not yet found; an optimal vertex proves, by one exact solve, every other row
+  in its normal cone redundant. Only when these proposals fail does a small exact LP
+  over the known facets decide (Clarkson; `exactrelu.polyhedra`). No float decides
+  anything. A facet shared with a region processed earlier is known, with its point
+  (checked exactly) and neighbour. A recession ray of an earlier region, checked by
+  one product, often proves a region unbounded.
 * Witnesses are rounded to small dyadic rationals when (checked exactly) still
   interior, so that numbers do not grow along the traversal.
-* Crossing a facet needs no LP: from a rational point p in the facet's relative
-  interior and its outward normal u, one forward pass on (value, directional
-  derivative) gives the pattern across, for all neurons that switch at p at once; a
-  certified interior point of the neighbour is ``p + ε u``.
+* Crossing a facet needs no LP: when one neuron's row alone defines it, that neuron
+  moves to its next piece and nothing else changes (`_flip_across`, unless a constant
+  neuron of a later layer sits at a knot); otherwise, from a rational point p in the
+  facet's relative interior and its outward normal u, one forward pass on (value,
+  directional derivative) gives the pattern across, for all neurons that switch at p
+  at once. A certified interior point of the neighbour is ``p + ε u`` (its forward
+  pass checks the pattern).
 
 A facet of a region is shared with exactly one region on its other side: a neuron at
 its knot somewhere in the facet's relative interior is, by continuity, either at its
@@ -263,6 +270,7 @@ class _Built:
     J: fmpq_mat
     c: fmpq_mat
     witness: list[fmpq]
+    M: fmpq_mat  # A as a matrix
 
 
 def _build(
@@ -294,6 +302,8 @@ def _build(
         z = W * v + bias
         dz = G * um
         Gt = G.table()
+        zs, hs = z.entries(), h.entries()
+        zero_row = [_ZERO] * n
         w = len(fns)
         states = []
         slopes = []
@@ -301,9 +311,9 @@ def _build(
         vals = []
         for i in range(w):
             fn = acts[l][i]
-            zi = z[i, 0]
+            zi = zs[i]
             grow = Gt[i]
-            constant = all(e == 0 for e in grow)
+            constant = grow == zero_row
             st = fn.state(zi)
             if st % 2 == 1 and not constant:
                 d = dz[i, 0]
@@ -322,7 +332,7 @@ def _build(
             vals.append(slopes[-1] * zi + inter[-1])
             if constant:
                 continue
-            hi = h[i, 0]
+            hi = hs[i]
             if piece > 0:
                 A.append([-e for e in grow])
                 b.append(hi - fn.knots[piece - 1])
@@ -359,7 +369,7 @@ def _build(
                 eps = t
     eps = fmpq(1) if eps is None else eps / 2
     witness = _simple_interior(Am, b, [pi + eps * ui for pi, ui in zip(p, u)])
-    return _Built(tuple(pattern), A, b, labels, J, c, witness)
+    return _Built(tuple(pattern), A, b, labels, J, c, witness, Am)
 
 
 def _simple_interior(A: fmpq_mat, b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
@@ -417,6 +427,28 @@ def _pattern_across(net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fm
     return tuple(pattern)
 
 
+def _flip_across(R: _Built, rows: list[int], last_knot: int) -> Pattern | None:
+    """The pattern across a facet of R defined by one neuron's row alone, when no neuron
+    of a later layer sits at a knot on R (``last_knot``: the last layer with one); None
+    otherwise (then `_pattern_across` decides).
+
+    At a point p of the facet's relative interior every other row is strict, so every
+    other non-constant neuron is strictly inside its piece at p and, by continuity,
+    keeps its state across; a constant neuron of a layer up to this neuron's keeps its
+    zero gradient (the earlier states do not change); and this neuron's gradient is
+    unchanged, so it moves to the next piece beyond its row's knot. Only a constant
+    neuron of a later layer at a knot could change in another way."""
+    if len(rows) != 1:
+        return None
+    label = R.labels[rows[0]]
+    if label[0] == "domain" or last_knot > label[0]:
+        return None
+    l, i, knot, sign = label
+    states = list(R.pattern[l])
+    states[i] = 2 * knot + 2 if sign == 1 else 2 * knot
+    return R.pattern[:l] + (tuple(states),) + R.pattern[l + 1 :]
+
+
 def _q(x: Fraction) -> fmpq:
     return fmpq(x.numerator, x.denominator)
 
@@ -434,10 +466,19 @@ def _constant(net: Network, slopes: list[list[fmpq]], l: int, i: int) -> bool:
     return all(G[i, c] == 0 for c in range(n))
 
 
-def _on_facet_only(A: fmpq_mat, b: list[fmpq], g: int, x: Sequence[fmpq]) -> bool:
-    """Whether ``a_g x = b_g`` and ``a_j x < b_j`` for every other row j (exact)."""
-    ax = (A * fmpq_mat(len(x), 1, list(x))).entries()
-    return all((v == bj) if j == g else (v < bj) for j, (v, bj) in enumerate(zip(ax, b)))
+def _on_facet_only(A: fmpq_mat, b: list[fmpq], points: list[tuple[int, Sequence[fmpq]]]) -> list[bool]:
+    """For each ``(g, x)``: whether ``a_g x = b_g`` and ``a_j x < b_j`` for every other
+    row j (exact; one matrix product for all the points)."""
+    if not points:
+        return []
+    n = A.ncols()
+    k = len(points)
+    X = fmpq_mat(n, k, [x[r] for r in range(n) for _, x in points])
+    AX = (A * X).table()
+    return [
+        all((row[c] == bj) if j == g else (row[c] < bj) for j, (row, bj) in enumerate(zip(AX, b)))
+        for c, (g, _) in enumerate(points)
+    ]
 
 
 def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
@@ -537,7 +578,7 @@ def enumerate_regions(
     index: dict[Pattern, int] = {}
     regions: list[Region] = []
     edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
-    counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0}
+    counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
     converted: dict[tuple[Any, ...], Vector] = {}
     try:
         domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=n, stats=stats).bounded
@@ -549,6 +590,10 @@ def enumerate_regions(
         # the point as Fractions)
         entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, Vector]]] = {}
         queue = deque([0])
+        # recession rays of regions found unbounded, most recently useful first: a
+        # neighbour shares most facets, so one often proves it unbounded by one product
+        rays: list[fmpq_mat] = []
+        lp = _FloatLP()
         while queue:
             i = queue.popleft()
             if max_regions is not None and len(regions) >= max_regions:
@@ -556,27 +601,29 @@ def enumerate_regions(
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
                 raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)")
             R = pending[i]
-            groups, keys = _groups(R.A, R.b)
+            groups, keys, hkeys = _groups(R.A, R.b)
             facets: list[Facet] = []
             nonfacets: list[NonFacet] = []
             rep_A = [R.A[g[0]] for g in groups]
             rep_b = [R.b[g[0]] for g in groups]
-            rep_M = fmpq_mat(len(rep_A), n, [v for row in rep_A for v in row])
+            rep_M = R.M if len(groups) == len(R.A) else fmpq_mat(len(rep_A), n, [v for row in rep_A for v in row])
             ent = entry.pop(i, {})
             known: dict[int, list[fmpq]] = {}
             known_neighbors: dict[int, int] = {}
             known_fpoints: dict[int, Vector] = {}
             if ent:
-                for gi, k in enumerate(keys):
-                    shared = ent.get(_hashable(k))
-                    # a shared facet: its point (checked exactly) is on this row and
-                    # strictly inside every other row
-                    if shared is not None and _on_facet_only(rep_M, rep_b, gi, shared[0]):
+                # shared facets: each point (checked exactly) is on its row and strictly
+                # inside every other row
+                cands = [(gi, shared) for gi, shared in ((gi, ent.get(k)) for gi, k in enumerate(hkeys)) if shared is not None]
+                for (gi, shared), ok in zip(cands, _on_facet_only(rep_M, rep_b, [(gi, shared[0]) for gi, shared in cands])):
+                    if ok:
                         known[gi] = shared[0]
                         known_neighbors[gi] = shared[1]
                         known_fpoints[gi] = shared[2]
             counts["shared_facets"] += len(known)
-            verdicts = _classify(rep_A, rep_M, rep_b, keys, R.witness, known, stats, counts)
+            last_knot = max((l for l, states in enumerate(R.pattern) if any(st % 2 for st in states)), default=-1)
+            verdicts = _classify(rep_A, rep_M, rep_b, keys, hkeys, R.witness, known, lp, stats, counts)
+            facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
             for gi, g in enumerate(groups):
                 rows_g = tuple(g)
                 known_neighbor = known_neighbors.get(gi)
@@ -595,7 +642,7 @@ def enumerate_regions(
                     fpoint = known_fpoints[gi]
                 else:
                     fpoint = _frac_vec(point)
-                    across = _pattern_across(net, acts, point, list(rep_A[gi]))
+                    across = _flip_across(R, g, last_knot) or _pattern_across(net, acts, point, list(rep_A[gi]))
                     if across is None:
                         raise AssertionError("crossing a facet along its normal did not decide a neuron")
                     j = index.get(across)
@@ -622,9 +669,14 @@ def enumerate_regions(
                     edges[e] = (fpoint, flips)
             if domain_bounded:
                 bounded = True
+            elif not facets or _known_ray(rays, rep_M, facet_groups):
+                bounded = False
             else:
-                frows = [R.A[f.rows[0]] for f in facets]
-                bounded = bool(frows) and boundedness(frows, [R.b[f.rows[0]] for f in facets], dim=n, stats=stats).bounded
+                res = boundedness([R.A[f.rows[0]] for f in facets], [R.b[f.rows[0]] for f in facets], dim=n, stats=stats)
+                bounded = res.bounded
+                if not bounded:
+                    rays.insert(0, fmpq_mat(n, 1, [fmpq(v.numerator, v.denominator) for v in res.ray]))
+                    del rays[_RAYS_KEPT:]
             regions.append(_region(R, bounded, facets, nonfacets, converted))
             if progress is not None:
                 progress(len(regions), len(queue))
@@ -634,6 +686,21 @@ def enumerate_regions(
         raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)") from None
     stats_doc = _stats(stats, t0, len(regions), counts)
     return RegionGraph(net, domain, tuple(regions), _graph(len(regions), edges), True, stats_doc)
+
+
+_RAYS_KEPT = 4
+
+
+def _known_ray(rays: list[fmpq_mat], M: fmpq_mat, rows: list[int]) -> bool:
+    """Whether one of ``rays`` (nonzero columns) is a recession direction of
+    ``{x : M_j x <= b_j, j in rows}``: ``M_j d <= 0`` for every j in rows, exactly. The
+    one that is moves to the front."""
+    for k, d in enumerate(rays):
+        vals = (M * d).entries()
+        if all(vals[j] <= 0 for j in rows):
+            rays.insert(0, rays.pop(k))
+            return True
+    return False
 
 
 def _stats(stats: LPStats, t0: float, count: int, counts: dict[str, int]) -> dict[str, Any]:
@@ -689,8 +756,9 @@ def _region(R: _Built, bounded: bool, facets: list[Facet], nonfacets: list[NonFa
     )
 
 
-def _groups(A: list[list[fmpq]], b: list[fmpq]) -> tuple[list[list[int]], list[tuple[fmpq, ...]]]:
-    """Rows grouped by the half-space they define, and each group's `_key`."""
+def _groups(A: list[list[fmpq]], b: list[fmpq]) -> tuple[list[list[int]], list[tuple[fmpq, ...]], list[tuple[Any, ...]]]:
+    """Rows grouped by the half-space they define, each group's `_key` and the key's
+    `_hashable` form."""
     groups: dict[tuple[Any, ...], list[int]] = {}
     keys = []
     for k, (row, bk) in enumerate(zip(A, b)):
@@ -699,7 +767,7 @@ def _groups(A: list[list[fmpq]], b: list[fmpq]) -> tuple[list[list[int]], list[t
         if not members:
             keys.append(key)
         members.append(k)
-    return list(groups.values()), keys
+    return list(groups.values()), keys, list(groups)
 
 
 def _hashable(key: Sequence[fmpq], sign: int = 1) -> tuple[Any, ...]:
@@ -711,7 +779,7 @@ def _hashable(key: Sequence[fmpq], sign: int = 1) -> tuple[Any, ...]:
 
 def _expand(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, Fraction], ...]:
     """Multipliers by group -> sparse (row, value) pairs on each group's first row."""
-    return tuple((groups[g][0], to_fraction(v)) for g, v in sorted(mu.items()) if v != 0)
+    return tuple((groups[g][0], Fraction(int(v.p), int(v.q))) for g, v in sorted(mu.items()) if v != 0)
 
 
 def _classify(
@@ -719,26 +787,32 @@ def _classify(
     Amat: fmpq_mat,
     b: list[fmpq],
     keys: list[tuple[fmpq, ...]],
+    hkeys: list[tuple[Any, ...]],
     p: list[fmpq],
     known: dict[int, list[fmpq]],
+    lp: _FloatLP,
     stats: LPStats,
     counts: dict[str, int],
 ) -> list[tuple[str, Any]]:
     """Decide for every row (one per half-space) whether it is a facet of ``{A x <= b}``,
     whose interior holds p (``Amat``: A as a matrix): ``("facet", point in its relative interior)`` or
-    ``("nonfacet", (mu over rows, lam))``. ``known``: facets already decided (shared
-    with a region processed before).
+    ``("nonfacet", (mu over rows, lam))``. ``keys``, ``hkeys``: the rows' `_key` and
+    its `_hashable` form. ``known``: facets already decided (shared with a region
+    processed before). ``lp``: the enumeration's `_FloatLP`.
 
     Facets are found by shooting rays from p (the first row hit, when it is hit alone,
     is a facet, with the hit point as witness): first along the normals; then, for each
     undecided row g, along a float-proposed direction in which ``a_g x`` grows and no
     known facet does (`_cone_residual`). When there is none, ``a_g`` lies in the cone
-    of the known facets and a small exact LP over them decides (Clarkson): ``max a_g x``
-    at most ``b_g`` proves g redundant (the LP's duals are the multipliers), else a ray
-    towards the LP's optimum finds a new facet; the optimal vertex's basis also proves,
-    by one exact solve, every other row in its normal cone redundant
-    (`_vertex_certificates`). Ties fall back to `facet_point`. Floats only choose
-    directions and order; every verdict is exact. Updates ``counts``.
+    of the known facets: the float multipliers of that cone may prove g redundant once
+    solved exactly on their support (`_cone_certificate`); else a float LP maximises
+    ``a_g x`` over the other rows (`_lp_proposal`): its optimal basis, solved exactly,
+    proves every row in its normal cone redundant (`_vertex_certificates`), and a ray
+    towards its optimum may hit a new facet. Only when these proposals fail does an
+    exact LP over the known facets decide (Clarkson: ``max a_g x`` at most ``b_g``
+    proves g redundant, the duals being the multipliers, else a ray towards the optimum
+    finds a new facet), and ties fall back to `facet_point`. Floats only choose
+    directions, bases and order; every verdict is exact. Updates ``counts``.
     """
     from scipy.optimize import nnls
 
@@ -747,10 +821,12 @@ def _classify(
     slack = [bj - v for bj, v in zip(b, (Amat * fmpq_mat(n, 1, p)).entries())]
     verdict: list[tuple[str, Any] | None] = [None] * m
     Af = np.array([[float(v) for v in row] for row in A], dtype=float).reshape(m, n)
+    bf = [float(v) for v in b]
     for g, point in known.items():
         verdict[g] = ("facet", point)
     cheap = 0
     hints: dict[int, list[int]] = {}
+    pf: np.ndarray | None = None  # p in floats, once lp holds this region
 
     def shoot(d: Sequence[fmpq]) -> tuple[int, list[fmpq]] | None:
         best = None
@@ -769,7 +845,7 @@ def _classify(
 
     # rays along the normals, nearest hyperplanes first (float distances only order the
     # work); stop once rays keep hitting facets already known
-    order = sorted(range(m), key=lambda j: float(slack[j]) / (sum(float(v) ** 2 for v in A[j]) ** 0.5 or 1.0))
+    order = np.argsort(np.array([float(v) for v in slack]) / np.sqrt((Af * Af).sum(axis=1)), kind="stable").tolist()
     misses = 0
     for g in order:
         if verdict[g] is not None:
@@ -784,11 +860,17 @@ def _classify(
             misses += 1
             if misses >= 3:
                 break
-    for g in range(m):
-        if verdict[g] is None:
-            dominated = _parallel_certificate(g, keys, A, b)
-            if dominated is not None:
-                verdict[g] = ("nonfacet", dominated)
+    # rows by normalised normal (their hashable keys less the offset's numerator and
+    # denominator): a row may be implied by a parallel, tighter one
+    parallel: dict[tuple[Any, ...], list[int]] = {}
+    for j, hk in enumerate(hkeys):
+        parallel.setdefault(hk[:n] + hk[n + 1 : 2 * n + 1], []).append(j)
+    for members in parallel.values():
+        for g in members if len(members) > 1 else ():
+            if verdict[g] is None:
+                dominated = _parallel_certificate(g, keys, A, members)
+                if dominated is not None:
+                    verdict[g] = ("nonfacet", dominated)
     for g in range(m):
         while verdict[g] is None:
             _check_deadline(stats)
@@ -797,8 +879,16 @@ def _classify(
                 # floats propose a direction along which a_g grows and no known facet
                 # does; the exact ray decides (a first hit, alone, on an undecided row
                 # is a new facet); only a failed proposal costs an exact LP
-                d = _cone_residual(Af, F, g, nnls)
+                d, y = _cone_residual(Af, F, g, nnls)
                 stats.float_lps += 1
+                if d is None:
+                    mu = _cone_certificate(A, b, bf, F, g, y)
+                    if mu is not None:
+                        verdict[g] = ("nonfacet", (mu, Fraction(-1)))
+                        counts["nonfacets_without_lp"] += 1
+                        if len(mu) == n:  # n independent facets: their vertex may prove more rows
+                            counts["nonfacets_without_lp"] += _vertex_certificates(list(mu), A, b, Af, bf, verdict, g, hints)
+                        break
                 if d is None and g in hints:
                     B = hints.pop(g)
                     vertex = fmpq_mat(n, n, [v for j in B for v in A[j]]).solve(fmpq_mat(n, 1, [b[j] for j in B]))
@@ -808,11 +898,18 @@ def _classify(
                     verdict[found[0]] = ("facet", found[1])
                     cheap += 1
                     continue
+                # a float LP proposes the maximum of a_g x over the other rows: its
+                # optimal basis, solved exactly, may prove rows redundant; a ray
+                # towards its optimum may hit a new facet
+                if pf is None and n >= _FLOAT_LP_FROM_DIM and lp.load(Af, bf):
+                    pf = np.array([float(v) for v in p])
+                if pf is not None and _lp_proposal(lp, g, A, b, verdict, hints, pf, shoot, stats, counts):
+                    continue
             res, basis, optimum = lp_max_vertex(A[g], [A[j] for j in F], [b[j] for j in F], point=p, stats=stats) if F else (None, None, None)
             if basis is not None:
                 # the optimal vertex of the facets' polyhedron certifies, with one exact
                 # solve, every other row whose normal lies in its normal cone
-                counts["nonfacets_without_lp"] += _vertex_certificates([F[k] for k in basis], A, b, verdict, g, n, hints)
+                counts["nonfacets_without_lp"] += _vertex_certificates([F[k] for k in basis], A, b, Af, bf, verdict, g, hints)
             if optimum is not None and optimum[0] <= b[g]:
                 mu = {j: v for j, v in zip(F, optimum[2]) if v != 0}
                 verdict[g] = ("nonfacet", (mu, Fraction(-1)))
@@ -839,43 +936,213 @@ def _classify(
     return verdict  # type: ignore[return-value]
 
 
-def _cone_residual(Af: np.ndarray, F: list[int], g: int, nnls: Callable[..., Any]) -> list[fmpq] | None:
-    """A float proposal of a direction d with ``a_j d <= 0`` for the rows j in F and
-    ``a_g d > 0``: the residual ``a_g - A_F^T y`` of nonnegative least squares (its KKT
-    conditions give exactly these signs), rounded to integers; None when ``a_g`` looks
-    to lie in the cone of the rows F (then the maximum of ``a_g x`` over them is finite
-    and an exact LP is needed). ``nnls``: scipy's (imported once by the caller)."""
+def _cone_residual(Af: np.ndarray, F: list[int], g: int, nnls: Callable[..., Any]) -> tuple[list[fmpq] | None, np.ndarray]:
+    """Nonnegative least squares ``min |A_F^T y - a_g|``, ``y >= 0``, in floats, and what
+    it proposes: a direction d with ``a_j d <= 0`` for the rows j in F and ``a_g d > 0``
+    (the residual ``a_g - A_F^T y``, whose KKT conditions give exactly these signs,
+    rounded to integers), or None when ``a_g`` looks to lie in the cone of the rows F
+    (then y proposes the multipliers that may prove g redundant: `_cone_certificate`).
+    ``nnls``: scipy's (imported once by the caller)."""
     y, res = nnls(Af[F].T, Af[g])
     norm = float(np.abs(Af[g]).max())
     if not np.isfinite(res) or res <= 1e-9 * norm:
-        return None
+        return None, y
     r = Af[g] - Af[F].T @ y
     scale = float(np.abs(r).max())
-    return [fmpq(int(round(v / scale * (1 << 8)))) for v in r]
+    return [fmpq(int(round(v / scale * (1 << 8)))) for v in r], y
+
+
+def _cone_certificate(
+    A: list[list[fmpq]], b: list[fmpq], bf: list[float], F: list[int], g: int, y: np.ndarray
+) -> dict[int, fmpq] | None:
+    """Exact multipliers ``mu >= 0`` on rows of F with ``A_F^T mu = a_g`` and
+    ``b_F^T mu <= b_g`` (row g is then implied by them), from the float ones y of
+    `_cone_residual`, or None. Exact: on the support S of y, ``mu_S`` solves the normal
+    equations ``A_S A_S^T mu_S = A_S a_g``, and ``A_S^T mu_S = a_g``, ``mu_S >= 0`` and
+    ``b_S^T mu_S <= b_g`` are checked."""
+    S = [F[k] for k, v in enumerate(y) if v > 0]
+    if not S or sum(bf[j] * v for j, v in zip(S, y[y > 0])) > bf[g] + 1e-9 * (abs(bf[g]) + 1):
+        return None
+    n = len(A[g])
+    AS = fmpq_mat(len(S), n, [v for j in S for v in A[j]])
+    ag = fmpq_mat(n, 1, A[g])
+    try:
+        mu = (AS * AS.transpose()).solve(AS * ag)
+    except ZeroDivisionError:
+        return None
+    vals = mu.entries()
+    if any(v < 0 for v in vals) or AS.transpose() * mu != ag or dot(vals, [b[j] for j in S]) > b[g]:
+        return None
+    return {j: v for j, v in zip(S, vals) if v != 0}
+
+
+# The float LP pays a fixed ~0.1 ms (HiGHS's warm start, the exact checks after it);
+# the exact simplex's cost grows with n. Measured on the benchmark nets (whole
+# enumerations): the exact LP is ~10 % cheaper at n = 2 and 4, they tie at n = 6, the
+# float LP is ~15 % cheaper at n = 8.
+_FLOAT_LP_FROM_DIM = 6
+
+
+class _FloatLP:
+    """HiGHS on the rows of one region at a time (`load`), in floats, warm-started from
+    one objective to the next: proposes the maximum of ``a_g x`` over the rows other
+    than g (an optimal point and the n rows tight there). It only proposes; exact
+    arithmetic checks. One per enumeration (HiGHS starts on the first `load`; without
+    the optional ``highspy`` package there is none, and exact LPs do its work)."""
+
+    def __init__(self) -> None:
+        self.highs: Any = None
+
+    def load(self, Af: np.ndarray, bf: list[float]) -> bool:
+        """Make ``{x : Af x <= bf}`` the polyhedron of the next `maximize` calls;
+        False when highspy is not installed."""
+        if self.highs is False:
+            return False
+        try:
+            import highspy
+        except ImportError:
+            self.highs = False
+            return False
+        if self.highs is None:
+            self.highs = highspy.Highs()
+            self.highs.setOptionValue("output_flag", False)
+            self.highs.setOptionValue("presolve", "off")
+            self.inf = highspy.kHighsInf
+            self.upper = highspy.HighsBasisStatus.kUpper
+            self.optimal = highspy.HighsModelStatus.kOptimal
+            self.unbounded = highspy.HighsModelStatus.kUnbounded
+        m, n = Af.shape
+        self.b = bf
+        self.cols = np.arange(n, dtype=np.int32)
+        self.Af = Af
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, m
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.full(n, -self.inf)
+        lp.col_upper_ = np.full(n, self.inf)
+        lp.row_lower_ = np.full(m, -self.inf)
+        lp.row_upper_ = np.array(bf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.arange(0, m * n + 1, n, dtype=np.int32)
+        lp.a_matrix_.index_ = np.tile(self.cols, m)
+        lp.a_matrix_.value_ = Af.ravel()
+        lp.sense_ = highspy.ObjSense.kMaximize
+        self.highs.passModel(lp)
+        return True
+
+    def maximize(self, g: int) -> tuple[np.ndarray | None, np.ndarray | None, list[int] | None] | None:
+        """``max a_g x`` over the other rows, in floats: ``(x, None, tight)`` with an
+        optimal x and the rows tight there when they are exactly n (else None), or
+        ``(None, ray, None)`` when the maximum is unbounded; None when HiGHS finds
+        neither."""
+        h = self.highs
+        h.changeRowBounds(g, -self.inf, self.inf)
+        h.changeColsCost(len(self.cols), self.cols, self.Af[g])
+        h.run()
+        status = h.getModelStatus()
+        found = None
+        if status == self.optimal:
+            x = np.array(h.getSolution().col_value)
+            tight = [j for j, st in enumerate(h.getBasis().row_status) if st == self.upper]
+            found = (x, None, tight if len(tight) == len(self.cols) else None)
+        elif status == self.unbounded:
+            _, has_ray, ray = h.getPrimalRay()
+            if has_ray:
+                found = (None, np.array(ray), None)
+        h.changeRowBounds(g, -self.inf, self.b[g])
+        if found is None or not np.all(np.isfinite(found[0] if found[0] is not None else found[1])):
+            return None
+        return found
+
+
+def _lp_proposal(
+    lp: _FloatLP,
+    g: int,
+    A: list[list[fmpq]],
+    b: list[fmpq],
+    verdict: list[tuple[str, Any] | None],
+    hints: dict[int, list[int]],
+    pf: np.ndarray,
+    shoot: Callable[[Sequence[fmpq]], tuple[int, list[fmpq]] | None],
+    stats: LPStats,
+    counts: dict[str, int],
+) -> bool:
+    """One float LP for row g (`_FloatLP.maximize`), then exact checks only: the rows its
+    optimal basis proves redundant (`_vertex_certificates`, g among them when it is
+    redundant) and, if g is left, the first row hit alone by the exact ray from p (``pf``
+    in floats) towards its optimum, or along its unbounded ray (a facet). Whether any
+    verdict was made."""
+    stats.float_lps += 1
+    counts["float_lp_proposals"] += 1
+    found = lp.maximize(g)
+    if found is None:
+        return False
+    x, d, basis = found
+    certified = 0
+    if basis is not None:
+        try:
+            certified = _vertex_certificates(basis, A, b, lp.Af, lp.b, verdict, -1, hints)
+        except ZeroDivisionError:  # the float basis is singular in exact arithmetic
+            pass
+        counts["nonfacets_without_lp"] += certified
+        if verdict[g] is not None:
+            return True
+    if x is not None:
+        d = x - pf
+    scale = float(np.abs(d).max())
+    hit = shoot([fmpq(round(v / scale * (1 << 20))) for v in d]) if scale > 0 else None
+    if hit is not None and verdict[hit[0]] is None:
+        verdict[hit[0]] = ("facet", hit[1])
+        counts["facets_without_lp"] += 1
+        return True
+    return certified > 0
 
 
 def _vertex_certificates(
     B: list[int],
     A: list[list[fmpq]],
     b: list[fmpq],
+    Af: np.ndarray,
+    bf: list[float],
     verdict: list[tuple[str, Any] | None],
     skip: int,
-    n: int,
     hints: dict[int, list[int]],
 ) -> int:
-    """Rows proved redundant by the vertex ``A_B x = b_B`` (B: n rows that are facets,
-    linearly independent, the vertex inside every facet): a row h with
+    """Rows proved redundant by the vertex ``A_B x = b_B`` (B: n linearly independent
+    rows, e.g. an optimal basis of an LP over the region's rows): a row h outside B with
     ``A_B^T y = a_h``, ``y >= 0`` and ``b_B^T y <= b_h`` is implied by the rows B, with
-    multipliers y (exact). Sets their verdicts; returns how many. A row with ``y >= 0``
-    but ``b_B^T y > b_h`` has its maximum over the facets at that vertex, beyond its
-    bound: ``hints[h] = B`` (a direction to shoot towards, decided by the ray)."""
-    todo = [h for h in range(len(A)) if verdict[h] is None and h != skip]
+    multipliers y (exact). Floats (``Af``, ``bf``) pick the rows worth the exact solve;
+    sets their verdicts; returns how many. A row with ``y >= 0`` but ``b_B^T y > b_h``
+    has its maximum over the rows B at that vertex, beyond its bound: ``hints[h] = B``
+    (a direction to shoot towards, decided by the ray). Raises ZeroDivisionError when
+    ``A_B`` is singular."""
+    todo = [h for h in range(len(A)) if verdict[h] is None and h != skip and h not in B]
     if not todo:
         return 0
-    inv = fmpq_mat(n, n, [A[B[i]][k] for k in range(n) for i in range(n)]).inv()
-    Y = inv * fmpq_mat(n, len(todo), [A[h][k] for k in range(n) for h in todo])
+    try:
+        Yf = np.linalg.solve(Af[B].T, Af[todo].T)
+    except np.linalg.LinAlgError:
+        maybe = todo
+    else:
+        bB = np.array([bf[j] for j in B])
+        bh = np.array([bf[h] for h in todo])
+        Yabs = np.abs(Yf)
+        nonneg = (Yf.min(axis=0) >= -1e-9 * np.maximum(1.0, Yabs.max(axis=0))).tolist()
+        within = (bB @ Yf <= bh + 1e-9 * (np.abs(bB) @ Yabs + np.abs(bh))).tolist()
+        maybe = []
+        for h, y_ok, b_ok in zip(todo, nonneg, within):
+            if y_ok and b_ok:
+                maybe.append(h)
+            elif y_ok:
+                hints[h] = B
+    if not maybe:
+        return 0
+    n = len(B)
+    Y = fmpq_mat(n, n, [A[B[i]][k] for k in range(n) for i in range(n)]).solve(
+        fmpq_mat(n, len(maybe), [A[h][k] for k in range(n) for h in maybe])
+    )
     count = 0
-    for c, h in enumerate(todo):
+    for c, h in enumerate(maybe):
         y = [Y[i, c] for i in range(n)]
         if all(v >= 0 for v in y):
             if dot(y, [b[j] for j in B]) <= b[h]:
@@ -892,12 +1159,14 @@ def _check_deadline(stats: LPStats) -> None:
 
 
 def _parallel_certificate(
-    gi: int, keys: list[tuple[fmpq, ...]], A: list[list[fmpq]], b: list[fmpq]
+    gi: int, keys: list[tuple[fmpq, ...]], A: list[list[fmpq]], members: list[int]
 ) -> tuple[dict[int, fmpq], Fraction] | None:
-    """A row implied by a parallel, tighter row: mu on that row, lam for row gi."""
+    """A row implied by a parallel, tighter row (the first among ``members``, the rows
+    whose normalised normal is row gi's): mu on that row, lam for row gi."""
     ki = keys[gi]
-    for gj, kj in enumerate(keys):
-        if gj != gi and kj[:-1] == ki[:-1] and kj[-1] < ki[-1]:
+    for gj in members:
+        kj = keys[gj]
+        if gj != gi and kj[-1] < ki[-1]:
             # normalised rows: a_j / s_j = a_i / s_i; take mu_j = 1/s_j, lam = -1/s_i
             si = _scale(A[gi])
             sj = _scale(A[gj])
@@ -960,7 +1229,8 @@ def split_regions_2d(net: Network, domain: Domain) -> tuple[Polygon, ...]:
         for verts, J, c, pattern in polys:
             G = W * J
             H = W * c + bias
-            filt = _FloatFilter.of(G, H, w)
+            Gs, Hs = G.entries(), H.entries()
+            filt = _FloatFilter.of(Gs, Hs)
             bounds = filt.at(verts) if filt is not None else None
             fixed = _FloatFilter.pieces(bounds, knots_f, shared)
             # (vertices, states of the neurons decided so far by splitting, float bounds)
@@ -968,8 +1238,8 @@ def split_regions_2d(net: Network, domain: Domain) -> tuple[Polygon, ...]:
             for i, fn in enumerate(fns):
                 if fixed[i] is not None:  # certified on one piece over the whole polygon
                     continue
-                g = [G[i, 0], G[i, 1]]
-                h = H[i, 0]
+                g = Gs[2 * i : 2 * i + 2]
+                h = Hs[i]
                 if g[0] == 0 and g[1] == 0:
                     fixed[i] = fn.state(to_fraction(h))
                     continue
@@ -990,15 +1260,15 @@ def split_regions_2d(net: Network, domain: Domain) -> tuple[Polygon, ...]:
                 slopes, inter = [], []
                 for i, (fn, st) in enumerate(zip(fns, states)):
                     if st % 2 == 1:
-                        q = fn(to_fraction(H[i, 0]))
+                        q = fn(to_fraction(Hs[i]))
                         slopes.append(fmpq(0))
                         inter.append(fmpq(q.numerator, q.denominator))
                         continue
                     s_, t_ = affs[i][st // 2]
                     slopes.append(s_)
                     inter.append(t_)
-                newJ = fmpq_mat(w, 2, [slopes[i] * G[i, k] for i in range(w) for k in range(2)])
-                newc = fmpq_mat(w, 1, [slopes[i] * H[i, 0] + inter[i] for i in range(w)])
+                newJ = fmpq_mat(w, 2, [slopes[i // 2] * g for i, g in enumerate(Gs)])
+                newc = fmpq_mat(w, 1, [s_ * h_ + t_ for s_, h_, t_ in zip(slopes, Hs, inter)])
                 nxt.append((v, newJ, newc, pattern + (states,)))
         polys = nxt
     W, bias = chain.affines[-1].W, chain.affines[-1].b
@@ -1028,12 +1298,11 @@ class _FloatFilter:
     Habs: Any
 
     @classmethod
-    def of(cls, G: fmpq_mat, H: fmpq_mat, w: int) -> "_FloatFilter | None":
-        import numpy as np
-
+    def of(cls, G: list[fmpq], H: list[fmpq]) -> "_FloatFilter | None":
+        """The filter of ``z = G v + H`` (G: w x 2 row by row, H: w entries)."""
         try:
-            Gf = np.array([[float(G[i, 0]), float(G[i, 1])] for i in range(w)])
-            Hf = np.array([float(H[i, 0]) for i in range(w)])
+            Gf = np.array([float(v) for v in G]).reshape(len(H), 2)
+            Hf = np.array([float(v) for v in H])
         except OverflowError:
             return None
         if not (np.all(np.isfinite(Gf)) and np.all(np.isfinite(Hf))):
@@ -1044,8 +1313,6 @@ class _FloatFilter:
         """Per neuron: (lowest, highest) enclosure bound over the vertices, or None."""
         if self is None:
             return None
-        import numpy as np
-
         try:
             V = np.array([[float(x), float(y)] for x, y in verts]).T
         except OverflowError:
@@ -1070,8 +1337,6 @@ class _FloatFilter:
                 p = _FloatFilter.piece(bounds, i, knots[i])
                 out.append(None if p is None else 2 * p)
             return out
-        import numpy as np
-
         lo, hi = np.array(bounds[0]), np.array(bounds[1])
         K = np.array(knots[0], dtype=float)
         if K.size == 0:

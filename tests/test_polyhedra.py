@@ -158,9 +158,25 @@ def test_boundedness_proposal_spares_the_lp():
     bd = boundedness(A, [1] * 6 + [2], stats=stats)
     assert bd.bounded and stats.exact_lps == 0 and stats.float_lps == 1
     assert all(sum(bd.multipliers[j] * A[j][k] for j in range(7)) == 0 for k in range(3))
-    # a cone is unbounded: no proposal can be completed, the exact LP decides
+    # a cone is unbounded: NNLS cannot cancel A^T 1 = (2, 2) (z >= 0 only adds to it),
+    # so its residual proposes the ray -(2, 2), i.e. (-1, -1) once primitive; no exact LP
     stats = LPStats()
-    assert not boundedness([[1, 0], [0, 1], [1, 1]], [0, 0, 0], stats=stats).bounded
+    bd = boundedness([[1, 0], [0, 1], [1, 1]], [0, 0, 0], stats=stats)
+    assert not bd.bounded and bd.ray == (-1, -1) and stats.exact_lps == 0
+
+
+def test_ray_proposal_projected_onto_tight_rows():
+    from exactrelu.polyhedra import LPStats
+
+    # {x : x_2 <= 0, -x_2 <= 1, x_1 + x_3 <= 0, -x_1 - x_3 <= 5}: a slab in x_2 and in
+    # x_1 + x_3; the recession cone is d_2 = 0, d_3 = -d_1, 3 d_1 - 7 d_1 <= 0: the ray
+    # (1, 0, -1) alone. NNLS's residual is about that direction with both slab pairs
+    # tight: rounded, it must be projected exactly, or the exact LP would be needed
+    A = [[0, 1, 0], [0, -1, 0], [1, 0, 1], [-1, 0, -1], [3, 1, 7]]
+    stats = LPStats()
+    bd = boundedness(A, [0, 1, 0, 5, 40], stats=stats)
+    assert not bd.bounded and stats.exact_lps == 0
+    assert bd.ray == (1, 0, -1)
 
 
 @settings(max_examples=100)

@@ -262,3 +262,37 @@ def test_certificates_on_a_four_dimensional_net():
     g = enumerate_regions(net)
     _check_certificates(g)
     assert g.stats["regions"] == len(g.regions) > 20
+
+
+def test_float_lp_proposals_agree_with_exact_lps(monkeypatch):
+    """In 6 dimensions the redundant rows left by the cone multipliers go to a float LP
+    whose basis is checked exactly; with it switched off every such row takes the exact
+    simplex instead. Both must find the same regions, facets and neighbours, and every
+    certificate must hold."""
+    import random
+
+    from exactrelu import regions
+
+    rng = random.Random(11)
+    q = lambda: Fraction(rng.randint(-40, 40), rng.randint(1, 9))  # noqa: E731
+    net = Network.from_layers(6, [affine([[q() for _ in range(6)] for _ in range(6)], [q() for _ in range(6)]),
+                                  activation("relu"),
+                                  affine([[q() for _ in range(6)] for _ in range(4)], [q() for _ in range(4)]),
+                                  activation("relu"), affine([[1] * 4])])
+    g = enumerate_regions(net)
+    assert g.stats["float_lp_proposals"] > 0
+    _check_certificates(g)
+    monkeypatch.setattr(regions, "_FLOAT_LP_FROM_DIM", 7)
+    h = enumerate_regions(net)
+    assert h.stats["float_lp_proposals"] == 0 and h.stats["exact_lps"] > g.stats["exact_lps"]
+    _check_certificates(h)
+    monkeypatch.setattr(regions, "_FLOAT_LP_FROM_DIM", 6)
+    monkeypatch.setitem(sys.modules, "highspy", None)  # not installed: exact LPs instead
+    k = enumerate_regions(net)
+    assert k.stats["float_lp_proposals"] == 0
+    for other in (h, k):
+        assert len(g.regions) == len(other.regions)
+        for r, s in zip(g.regions, other.regions):
+            assert (r.pattern, r.A, r.b, r.bounded) == (s.pattern, s.A, s.b, s.bounded)
+            assert [(f.rows, f.neighbor) for f in r.facets] == [(f.rows, f.neighbor) for f in s.facets]
+            assert [nf.rows for nf in r.nonfacets] == [nf.rows for nf in s.nonfacets]
