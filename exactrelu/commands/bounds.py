@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> Outcome:
             doc["L"] = None
             doc["L_error"] = str(e)
     if args.backend != "exact" and doc.get("L_lower") is not None:
-        lines.append(f"  L      in [{doc['L_lower']}, {doc['L_upper']}]  (lower end: {doc.get('L_lower_guarantee', '')}; upper end: certified)")
+        lines.append(f"  L      in [{doc['L_lower_float']}, {doc['L_upper_float']}]  (lower end: "
+                     f"{doc.get('L_lower_guarantee', '')}, exact value in --json; upper end: certified)")
     for name in ("L",) + NAMES:
         if name == "L" and args.backend != "exact":
             continue
