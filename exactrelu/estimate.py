@@ -90,11 +90,11 @@ def lipschitz_lower(
 ) -> LowerBound:
     """A lower bound on L (over R^n; inside ``box`` when given) with a witness point.
 
-    ``net``: an exact `Network` (re-checked exactly when it has at most
-    `RECHECK_NEURONS` neurons) or an `OperatorNetwork` (an estimate, with a certified
-    pattern norm; one with max-pool nodes is re-checked on its exact `Network`,
-    `exactrelu.operators.to_network`, the same function, when that has at most
-    `RECHECK_NEURONS` neurons). ``xp``: the arrays of a backend (numpy's by default).
+    ``net``: an exact `Network` or an `OperatorNetwork`; either is re-checked exactly when
+    its exact `Network` (for a graph, `exactrelu.operators.to_network` of it, max-pool nodes
+    expanded: the same function) has at most `RECHECK_NEURONS` neurons; otherwise the value
+    is an estimate, or certified by the pattern's certified norm. ``xp``: the arrays of a
+    backend (numpy's by default).
     """
     norm = parse_norm(norm)
     xp = xp or NUMPY
@@ -144,11 +144,11 @@ def lipschitz_lower(
 
     exact_w = exact_net is None or exact_weights(exact_net)
     pattern_norm = _pattern_norm(opnet, x, norm, xp, exact_w)
-    if recheck and exact_net is None and opnet.max_pool_blocks:
-        expanded = expand_max_pools(opnet)
+    if recheck and exact_net is None:
+        expanded = expand_max_pools(opnet) if opnet.max_pool_blocks else opnet
         if sum(expanded.widths) <= RECHECK_NEURONS:
             exact_net = to_network(expanded)
-    if recheck and exact_net is not None and sum(opnet.widths) <= RECHECK_NEURONS:
+    if recheck and exact_net is not None and sum(exact_net.chain.widths) <= RECHECK_NEURONS:
         q = _recheck(exact_net, witness, norm)
         if q is not None:
 

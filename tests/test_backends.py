@@ -395,3 +395,31 @@ def test_max_pool_node_numpy_and_torch_agree():
             assert set(a.values) == set(b.values) and set(a.undefined) == set(b.undefined)
             for key in a.values:
                 assert b[key].value == pytest.approx(a[key].value, rel=1e-12), (norm, mode, key)
+
+
+def test_cli_reads_a_torch_file_into_the_float_path(tmp_path, capsys):
+    """A .pt model with --backend numpy goes to the float operator graph directly; with
+    --max-pool node its K3 is proven through the max-pool (tighter), K4 is not defined."""
+    import json
+    from pathlib import Path
+
+    from exactrelu.cli import main
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                torch.nn.Flatten(), torch.nn.Linear(4, 1))
+    path = str(tmp_path / "m.pt")
+    torch.save(model, path)
+    docs = {}
+    for mp in ("relu", "node"):
+        assert main(["bounds", path, "--backend", "numpy", "--max-pool", mp, "--input-shape", "1,3,5", "--json"]) == 0
+        docs[mp] = json.loads(capsys.readouterr().out)
+    assert docs["node"]["K4"] is None and "max-pool node" in docs["node"]["K4_undefined"]
+    assert docs["relu"]["K4_guarantee"] == "certified upper bound"
+    assert docs["node"]["L_lower_float"] <= docs["node"]["K3_float"] <= docs["relu"]["K3_float"]
+    assert docs["node"]["L_lower_guarantee"] == "exact lower bound"  # re-checked on the exact network
+    assert main(["bounds", path, "--backend", "numpy"]) == 2
+    assert "--input-shape" in capsys.readouterr().err
+    json_case = str(Path(__file__).resolve().parent.parent / "cases" / "seed004" / "sawtooth-1.json")
+    assert main(["bounds", json_case, "--max-pool", "node"]) == 2
+    assert "--max-pool" in capsys.readouterr().err

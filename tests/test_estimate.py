@@ -45,13 +45,18 @@ def test_sawtooth_lower_bound_reaches_l():
     assert 0 <= low.witness[0] <= 1
 
 
-def test_operator_network_gives_an_estimate():
-    # hardtanh: the float pattern is not certified (ReLU only), so the value stays an estimate
+def test_operator_network_gives_an_estimate_without_the_exact_recheck():
+    # hardtanh: the float pattern is not certified (ReLU only), so without the exact re-check
+    # the value stays an estimate; with it (small enough: the default), it is exact
     rng = np.random.default_rng(0)
     net = Network.from_layers(3, [affine(rng.integers(-3, 4, (4, 3)).tolist()), activation("hardtanh"),
                                   affine(rng.integers(-3, 4, (2, 4)).tolist())])
-    low = lipschitz_lower(from_network(net), "inf", samples=64)
+    low = lipschitz_lower(from_network(net), "inf", samples=64, recheck=False)
     assert low.value.guarantee == "estimate" and not low.rechecked
+    checked = lipschitz_lower(from_network(net), "inf", samples=64)
+    assert checked.value.guarantee == "exact" and checked.rechecked
+    J = derivative(net, [Fraction(v) for v in checked.witness]).matrix
+    assert checked.value.value == max(sum((abs(v) for v in row), Fraction(0)) for row in J)
     assert low.certified_pattern_norm <= low.float_norm * (1 + 1e-12)
     assert low.value.value <= float(lipschitz(net, "inf").value.value) + 1e-12
 
@@ -77,7 +82,7 @@ def test_certified_pattern_on_an_operator_network():
     rng = np.random.default_rng(2)
     net = Network.from_layers(3, [affine(rng.integers(-3, 4, (6, 3)).tolist(), rng.integers(-2, 3, 6).tolist()),
                                   activation("relu"), affine(rng.integers(-3, 4, (2, 6)).tolist())])
-    low = lipschitz_lower(from_network(net), "inf", samples=64)
+    low = lipschitz_lower(from_network(net), "inf", samples=64, recheck=False)
     assert low.value.guarantee == "certified"
     J = derivative(net, [Fraction(v) for v in low.witness]).matrix
     exact = max(sum(abs(v) for v in row) for row in J)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..io.layers import InexactConversion
-from ..io.load import WRITERS, load_case, save_case
-from ..numbers import parse_point
-from . import Outcome
+from ..io.load import WRITERS, save_case
+from . import Outcome, load
 
 NAME = "convert"
 HELP = "convert a network between formats (.json, .onnx, .nnet; .pt read only), exactly where the target allows"
@@ -32,19 +31,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _read(path: str, shape_text: str | None):
-    if shape_text is None:
-        return load_case(path)
-    if Path(path).suffix.lower() not in (".pt", ".pth"):
-        raise InputError("--input-shape applies to torch files (.pt, .pth) only", path="--input-shape")
-    from ..io.torch import read_torch
-
-    shape = parse_point(shape_text, path="--input-shape")
-    if any(s.denominator != 1 or s < 1 for s in shape):
-        raise InputError(f"expected positive integers, got {shape_text!r}", path="--input-shape")
-    return read_torch(path, [int(s) for s in shape])
-
-
 def _sample_points(case, count: int = 8) -> list[tuple[Fraction, ...]]:
     """Deterministic rational test points: the box's centre and a few inner points, or a small grid."""
     n = case.network.input_dim
@@ -58,7 +44,7 @@ def _sample_points(case, count: int = 8) -> list[tuple[Fraction, ...]]:
 def run(args: argparse.Namespace) -> Outcome:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InexactConversion)
-        case = _read(args.input, args.input_shape)
+        case = load(args.input, args.input_shape)
         read_notes = [str(w.message) for w in caught if issubclass(w.category, InexactConversion)]
         caught.clear()
         save_case(case, args.output)

@@ -72,18 +72,24 @@ def _array(t: Any) -> np.ndarray:
     return exact_array(t.detach().cpu().double().numpy())
 
 
+def input_shape_of(module: Any, input_shape: Sequence[int] | None = None) -> tuple[int, ...]:
+    """``input_shape`` (without the batch axis) when given, else ``(in_features,)`` of a
+    first Linear module; `InputError` otherwise."""
+    if input_shape is not None:
+        return tuple(int(s) for s in input_shape)
+    torch = _torch()
+    first = next((m for m in _flatten(torch, module) if not isinstance(m, (torch.nn.Identity, torch.nn.Dropout))), None)
+    if not isinstance(first, torch.nn.Linear):
+        raise InputError("give the input shape without the batch axis (input_shape=, or --input-shape on the "
+                         "command line): the first module is not a Linear", path="input_shape")
+    return (first.in_features,)
+
+
 def network_from_torch(module: Any, input_shape: Sequence[int] | None = None, name: str = "") -> Network:
     """The network a torch module computes (in inference mode), with exact weights."""
     torch = _torch()
     mods = list(_flatten(torch, module))
-    if input_shape is None:
-        first = next((m for m in mods if not isinstance(m, (torch.nn.Identity, torch.nn.Dropout))), None)
-        if not isinstance(first, torch.nn.Linear):
-            raise InputError("give the input shape without the batch axis (input_shape=, or --input-shape in "
-                             "exactrelu convert): the first module is not a Linear",
-                             path="input_shape")
-        input_shape = (first.in_features,)
-    builder = LayerBuilder((1, *input_shape))
+    builder = LayerBuilder((1, *input_shape_of(module, input_shape)))
     t = builder.input()
     for i, m in enumerate(mods):
         t = _module(torch, builder, t, m, f"module {i} ({type(m).__name__})")
@@ -209,7 +215,19 @@ _SPEC_MODULES = {
 def network_from_state_dict(
     state: Mapping[str, Any], layers: Sequence[str | Mapping[str, Any]], input_shape: Sequence[int] | None = None
 ) -> Network:
-    """A network from a state dict and its layer list.
+    """A network from a state dict and its layer list (`modules_from_state_dict`).
+
+    >>> import torch
+    >>> state = {"0.weight": torch.tensor([[2.0]]), "0.bias": torch.tensor([-1.0]),
+    ...          "2.weight": torch.tensor([[0.5]]), "2.bias": torch.tensor([0.0])}
+    >>> network_from_state_dict(state, ["linear", "relu", "linear"]).evaluate([3])
+    (Fraction(5, 2),)
+    """
+    return network_from_torch(modules_from_state_dict(state, layers), input_shape, "state dict")
+
+
+def modules_from_state_dict(state: Mapping[str, Any], layers: Sequence[str | Mapping[str, Any]]) -> Any:
+    """The ``nn.Sequential`` (float64, inference mode) of a state dict and its layer list.
 
     ``layers`` names the modules in order: a string (``"linear"``, ``"relu"``,
     ``"flatten"``, …) or a dict ``{"type": ..., **keyword arguments of the torch module}``
@@ -217,12 +235,6 @@ def network_from_state_dict(
     The layers with parameters (linear, conv1d/2d, batchnorm1d/2d, prelu) take the state
     dict's parameter groups (``"0.weight"``, ``"0.bias"``, …) in order; their sizes come
     from the weights.
-
-    >>> import torch
-    >>> state = {"0.weight": torch.tensor([[2.0]]), "0.bias": torch.tensor([-1.0]),
-    ...          "2.weight": torch.tensor([[0.5]]), "2.bias": torch.tensor([0.0])}
-    >>> network_from_state_dict(state, ["linear", "relu", "linear"]).evaluate([3])
-    (Fraction(5, 2),)
     """
     torch = _torch()
     groups: dict[str, dict[str, Any]] = {}
@@ -249,7 +261,7 @@ def network_from_state_dict(
         modules.append(_module_from_params(torch, cls, kind, params, kwargs, f"layers[{i}] ({prefix})"))
     if pending:
         raise InputError(f"unused state dict entries: {', '.join(p for p, _ in pending)}", path="state_dict")
-    return network_from_torch(torch.nn.Sequential(*modules), input_shape, "state dict")
+    return torch.nn.Sequential(*modules)
 
 
 def _module_from_params(torch: Any, cls: type, kind: str, params: dict[str, Any], kwargs: dict[str, Any], where: str) -> Any:
@@ -272,8 +284,10 @@ def _module_from_params(torch: Any, cls: type, kind: str, params: dict[str, Any]
     return m.eval()
 
 
-def read_torch(path: str, input_shape: Sequence[int] | None = None) -> Case:
-    """A ``.pt``/``.pth`` file (a saved module, or ``{"state_dict", "layers"[, "input_shape"]}``) as a `Case`."""
+def load_module(path: str) -> tuple[Any, tuple[int, ...] | None]:
+    """A ``.pt``/``.pth`` file (a saved module, or ``{"state_dict", "layers"[, "input_shape"]}``)
+    as ``(nn.Sequential or module, the file's input shape or None)``, opened with
+    ``weights_only=True``."""
     torch = _torch()
     try:
         with torch.serialization.safe_globals(_module_classes(torch)):
@@ -289,16 +303,24 @@ def read_torch(path: str, input_shape: Sequence[int] | None = None) -> Case:
         ) from None
     try:
         if isinstance(obj, torch.nn.Module):
-            net = network_from_torch(obj, input_shape, Path(path).stem)
-        elif isinstance(obj, Mapping) and "state_dict" in obj and "layers" in obj:
-            shape = input_shape or obj.get("input_shape")
-            net = network_from_state_dict(obj["state_dict"], obj["layers"], shape)
-            net = Network(net.input_dim, net.layers, Path(path).stem, f"torch file {path}")
-        elif isinstance(obj, Mapping):
+            return obj.eval(), None
+        if isinstance(obj, Mapping) and "state_dict" in obj and "layers" in obj:
+            shape = obj.get("input_shape")
+            return modules_from_state_dict(obj["state_dict"], obj["layers"]), None if shape is None else tuple(shape)
+        if isinstance(obj, Mapping):
             raise InputError("a bare state dict does not say its activations: save "
                              "{'state_dict': ..., 'layers': ['linear', 'relu', ...]} instead")
-        else:
-            raise InputError(f"expected a torch module or a state dict with a layer list, got {type(obj).__name__}")
+        raise InputError(f"expected a torch module or a state dict with a layer list, got {type(obj).__name__}")
     except InputError as e:
         raise e.at(file=str(path)) from None
+
+
+def read_torch(path: str, input_shape: Sequence[int] | None = None) -> Case:
+    """A ``.pt``/``.pth`` file (see `load_module`) as a `Case`, exactly."""
+    module, shape = load_module(path)
+    try:
+        net = network_from_torch(module, input_shape or shape, Path(path).stem)
+    except InputError as e:
+        raise e.at(file=str(path)) from None
+    net = Network(net.input_dim, net.layers, Path(path).stem, f"torch file {path}")
     return Case(net, Domain.whole(net.input_dim), {}, str(path))
