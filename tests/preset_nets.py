@@ -57,13 +57,47 @@ def relu_form(f) -> tuple[list[float], list[float], float, float]:
     return a, [float(t) for t in f.knots], float(f.slopes[0]), float(b2)
 
 
-def layer_functions(net: Network):
-    """(kind, weight, bias, per-neuron functions) for each affine layer and activation, in order."""
-    out, width = [], net.input_dim
+def compose(net: Network, affine, activation):
+    """The network as one function built from a framework's pieces: ``affine(W, b)`` (lists
+    of floats) and ``activation(kind, per-neuron functions)`` each return a step."""
+    steps, width = [], net.input_dim
     for layer in net.layers:
         if hasattr(layer, "weight"):
-            out.append(("affine", [[float(v) for v in row] for row in layer.weight], [float(v) for v in layer.bias]))
+            steps.append(affine([[float(v) for v in row] for row in layer.weight], [float(v) for v in layer.bias]))
             width = len(layer.weight)
         else:
-            out.append((layer.kind, [layer.function(i) for i in range(width)]))
-    return out
+            steps.append(activation(layer.kind, [layer.function(i) for i in range(width)]))
+
+    def f(x):
+        for step in steps:
+            x = step(x)
+        return x
+    return f
+
+
+def check_kink_points(kind: str, seed: int, convention: str, build, unit_hardtanh: bool = False) -> int:
+    """For 12 random dyadic nets of ``kind``, at every sampled point on a kink: the neuron's
+    exact pre-activation is at its knot, ``build(net)(x)`` (floats in) returns the outputs,
+    equal to the exact ones, and Jacobians each equal, entry by entry, to
+    ``derivative(net, x, convention)``. Returns how many points were checked."""
+    from exactrelu.calculus import derivative
+    from exactrelu.oracle import sample_points
+
+    rng = random.Random(seed)
+    checked = 0
+    for trial in range(12):
+        net = random_net(rng, kind, unit_hardtanh)
+        run = build(net)
+        for sp in sample_points(net, 8, seed=trial):
+            if not sp.kinks:
+                continue
+            pre = net.preactivations(sp.point)
+            for l, i, j in sp.kinks:
+                assert pre[l][i] == net.chain.acts[l][i].knots[j]
+            y, jacobians = run([float(v) for v in sp.point])
+            assert [Fraction(float(v)) for v in y] == list(net.evaluate(sp.point))
+            expected = [list(r) for r in derivative(net, sp.point, convention).matrix]
+            for J in jacobians:
+                assert [[Fraction(float(v)) for v in row] for row in J] == expected, (kind, net, sp.point, sp.kinks)
+            checked += 1
+    return checked

@@ -10,18 +10,13 @@ public API (independently of `exactrelu.oracle`), and the Jacobians of ``jax.jac
 
 from __future__ import annotations
 
-import random
-from fractions import Fraction
-
 import pytest
-from preset_nets import KINDS, layer_functions, random_net, relu_form
+from preset_nets import KINDS, check_kink_points, compose, relu_form
 
 jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 jnp = jax.numpy
 
-from exactrelu.calculus import derivative  # noqa: E402
-from exactrelu.oracle import sample_points  # noqa: E402
 
 def _jax_activation(kind: str, fns):
     if kind == "relu":
@@ -44,36 +39,17 @@ def _jax_activation(kind: str, fns):
 
 
 def jax_function(net):
-    steps = []
-    for kind, *rest in layer_functions(net):
-        if kind == "affine":
-            W, b = jnp.array(rest[0]), jnp.array(rest[1])
-            steps.append(lambda z, W=W, b=b: W @ z + b)
-        else:
-            steps.append(_jax_activation(kind, rest[0]))
-
-    def f(x):
-        for step in steps:
-            x = step(x)
-        return x
-    return f
+    def affine(W, b):
+        W, b = jnp.array(W), jnp.array(b)
+        return lambda z: W @ z + b
+    return compose(net, affine, _jax_activation)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_jax_preset_equals_jax_autodiff_on_kinks(kind):
-    rng = random.Random(100 + KINDS.index(kind))
-    checked = 0
-    for trial in range(12):
-        net = random_net(rng, kind, unit_hardtanh=True)
+    def build(net):
         f = jax_function(net)
-        for sp in sample_points(net, 8, seed=trial):
-            if not sp.kinks:
-                continue
-            x = jnp.array([float(v) for v in sp.point])
-            assert [Fraction(float(v)) for v in f(x)] == list(net.evaluate(sp.point))
-            expected = [list(r) for r in derivative(net, sp.point, "jax").matrix]
-            for jac in (jax.jacrev(f)(x), jax.jacfwd(f)(x)):
-                got = [[Fraction(float(v)) for v in row] for row in jac.reshape(len(expected), -1)]
-                assert got == expected, (net, sp.point, sp.kinks)
-            checked += 1
+        return lambda x: (f(jnp.array(x)), [jax.jacrev(f)(jnp.array(x)), jax.jacfwd(f)(jnp.array(x))])
+
+    checked = check_kink_points(kind, 100 + KINDS.index(kind), "jax", build, unit_hardtanh=True)
     assert checked >= 20, f"only {checked} kink points for {kind}"

@@ -178,15 +178,17 @@ def test_max_pool_matches_torch(pool):
     assert all(0 <= a.lo.min() and a.hi.max() <= 1 for a in op.acts)
 
 
-def test_max_pool_1d_matches_torch():
+@pytest.mark.parametrize("max_pool", ["relu", "node"])
+def test_max_pool_1d_matches_torch(max_pool):
     torch.manual_seed(3)
     for pool in (nn.MaxPool1d(3, stride=2, padding=1), nn.MaxPool1d(4), nn.MaxPool1d(2, stride=1, dilation=3)):
         m = nn.Sequential(pool, nn.Flatten(), nn.LazyLinear(2)).double()
         x = torch.randn(5, 2, 11, dtype=torch.float64)
         with torch.no_grad():
             want = m(x).numpy()
-        op = from_torch(m, (2, 11))
+        op = from_torch(m, (2, 11), max_pool=max_pool)
         assert np.abs(op.evaluate(x.reshape(5, -1).numpy()) - want).max() < 1e-12
+        assert np.abs(op.jacobian(x[:1].reshape(1, -1).numpy())[0] - autograd_jacobian(m, x[0], (2, 11))).max() < 1e-12
 
 
 def test_max_pool_ties_and_padding_by_hand():
@@ -381,18 +383,6 @@ def test_max_pool_node_matches_torch(pool):
     for b in range(4):
         jac = autograd_jacobian(m, x[b], (2, 7, 6))
         assert np.abs(J[b] - jac).max() < 1e-12 and np.abs(Jt[b] - jac).max() < 1e-12
-
-
-def test_max_pool_1d_node_matches_torch():
-    torch.manual_seed(3)
-    for pool in (nn.MaxPool1d(3, stride=2, padding=1), nn.MaxPool1d(4), nn.MaxPool1d(2, stride=1, dilation=3)):
-        m = nn.Sequential(pool, nn.Flatten(), nn.LazyLinear(2)).double()
-        x = torch.randn(5, 2, 11, dtype=torch.float64)
-        with torch.no_grad():
-            want = m(x).numpy()
-        op = from_torch(m, (2, 11), max_pool="node")
-        assert np.abs(op.evaluate(x.reshape(5, -1).numpy()) - want).max() < 1e-12
-        assert np.abs(op.jacobian(x[:1].reshape(1, -1).numpy())[0] - autograd_jacobian(m, x[0], (2, 11))).max() < 1e-12
 
 
 def test_max_pool_node_ties_follow_torch():
