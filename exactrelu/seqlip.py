@@ -7,15 +7,14 @@ For ``f = B_ℓ σ … σ B_0`` with every activation slope in [0, 1], each Jaco
 
     ‖J‖₂ ≤ ‖A_ℓ‖ · Π_k max_{d ∈ {0,1}^{n_k}} ‖C_k diag(d) A_{k−1}‖ · ‖C_0‖
 
-As ``U`` and ``V`` have orthonormal columns, the end factors are taken as ``A_0 = B_0``,
-``C_0 = I``, ``A_ℓ = I``, ``C_ℓ = B_ℓ``: the same norms, with no rounding in the ends.
-
 (Virmaux & Scaman 2018, Theorem 3; the maximum over ``[0, 1]^{n_k}`` is at a vertex, the
 norm being convex in ``d``). Any factorization gives a valid bound, so the float SVD's
 factors need not be exact: the residuals ``R_m = B_m − A_m C_m`` are bounded
 (``‖R_m‖₂ ≤ ρ_m``) and, by telescoping ``J − J_AC = Σ_m (B_ℓ D … D_{m+1}) R_m (D_m A_{m−1}C_{m−1} … )``,
 added as ``Σ_m ρ_m Π_{k>m} ‖B_k‖ Π_{k<m} ‖A_k‖‖C_k‖``. Every norm is a certified upper
 bound (`exactrelu.floats.spectral_up`; the 2^{n_k} products of one layer as one batch).
+As ``U`` and ``V`` have orthonormal columns, the end factors are taken as ``A_0 = B_0``,
+``C_0 = I``, ``A_ℓ = I``, ``C_ℓ = B_ℓ``: the same norms, with no rounding in the ends.
 
 The result is a certified upper bound on the ℓ2 Lipschitz constant; it equals SeqLip's
 value (for the exact SVD) up to the SVD's rounding, which is not enclosed.
