@@ -18,6 +18,13 @@ chosen pieces) is nonempty, shown by an exact rational point strictly inside it:
   of emptiness, either checked in exact rationals; when neither checks, the exact method
   of `exactrelu.polyhedra.interior_point` decides.
 
+A neuron with one choice makes no child node: it is decided in place when its
+pre-activation is constant, or, in the plane, when the signs of ``z − t`` at the polygon's
+vertices (``t`` each knot; a float decides a sign only when it is nonzero, the rational
+otherwise) show that one piece alone meets the region, which then stays as it is (most
+neurons of a layer, once the region is small). At the start of a layer the pre-activations
+at all vertices come from one exact matrix product (`_vertex_values`).
+
 A node is pruned when a bound on every Jacobian below it cannot beat the best value found:
 the pre-activation gradients ``G`` of the current layer are exact, and backwards interval
 arithmetic encloses ``W_ℓ D … W_{k+1} D_k`` with each undecided neuron's slope in the hull
@@ -97,7 +104,7 @@ class LipschitzResult:
 class _Node:
     layer: int  # 0-based hidden layer being decided
     neuron: int  # next neuron to decide in that layer
-    rows: list[tuple[list[fmpq], fmpq]]  # strict rows a·x < beta of the prefix
+    rows: list[tuple[list[fmpq], fmpq]]  # strict rows a·x < beta of the prefix (empty in the plane)
     point: list[fmpq]  # a rational point strictly inside the prefix's region
     G: fmpq_mat  # pre-activation gradients of the layer (width × n)
     g: list[fmpq]  # pre-activation offsets
@@ -109,6 +116,7 @@ class _Node:
     B: Any = None  # the interval enclosure of the Jacobians below (see `_IntervalBound`)
     polygon: list[tuple[fmpq, fmpq, fmpq]] | None = None  # the region's closure (plane), homogeneous
     hulls: list[tuple[fmpq, fmpq]] | None = None  # slope hulls of the layer's neurons over the region
+    meets: list[list[int] | None] | None = None  # per neuron, the pieces meeting the layer's start region
 
 
 def _value_norm(norm: str) -> Callable[[fmpq_mat], Fraction | Algebraic]:
@@ -183,29 +191,35 @@ def lipschitz(
     pieces = [[_exact_pieces(fn) for fn in fns] for fns in chain.acts]
     box_q = [(to_fmpq(l), to_fmpq(u)) for l, u in domain.box] if domain.box is not None else None
     first = _layer_start(chain, 0, _identity(n), [fmpq(0)] * n)
-    def region_range(polygon: Any, a: list[fmpq], beta: fmpq) -> tuple[fmpq | None, fmpq | None] | None:
+    def open_layer(layer: int, G: fmpq_mat, g: list[fmpq], polygon: Any) -> tuple[Any, Any, Any]:
+        """The bound enclosure at the start of a layer, each neuron's slope hull over the
+        region (the pieces its exact pre-activation range there meets) and, in the plane,
+        those pieces (None for a neuron whose pre-activation is constant)."""
+        if layer >= len(chain.acts):
+            return None, None, None
         if polygon is not None:
-            return _polygon_range(polygon, a, beta)
-        if box_q is not None:
-            return _affine_range(a, beta, box_q)
-        return None
-
-    def open_layer(layer: int, G: fmpq_mat, g: list[fmpq], polygon: Any) -> tuple[Any, Any]:
-        """The bound enclosure at the start of a layer, with each neuron's slope hull over the
-        region (the pieces its exact pre-activation range there meets)."""
-        if ibound is None or layer >= len(chain.acts):
-            return None, None
+            values = _vertex_values(polygon, G, g)
+            Ws = [v[2] for v in polygon]
+            meets = [None if G[j, 0] == 0 and G[j, 1] == 0 else _polygon_meets(values[j], Ws, knots)
+                     for j, (knots, _, _) in enumerate(pieces[layer])]
+        else:
+            ranges = [_affine_range([G[j, k] for k in range(n)], g[j], box_q) if box_q is not None
+                      and any(G[j, k] != 0 for k in range(n)) else None for j in range(G.nrows())]
+            meets = [None if r is None else [p for p in range(len(slopes)) if _piece_meets(knots, p, r)]
+                     for r, (knots, slopes, _) in zip(ranges, pieces[layer])]
+        if ibound is None:
+            return None, None, meets if polygon is not None else None
         hulls = []
         for j, (knots, slopes, _) in enumerate(pieces[layer]):
-            a = [G[j, k] for k in range(n)]
-            r = region_range(polygon, a, g[j]) if any(v != 0 for v in a) else None
-            if r is None:
+            if meets[j] is None:
                 hulls.append(ibound.hull[layer][j])
                 continue
-            meet = [slopes[p] for p in range(len(slopes)) if _piece_meets(knots, p, r)]
+            meet = [slopes[p] for p in meets[j]]
             hulls.append((min(meet), max(meet)))
-        return ibound.start(layer, G, hulls), hulls
-    B0, hulls0 = open_layer(0, first[0], first[1], None)
+        B = ibound.start(layer, G, hulls)
+        return B, hulls, meets if polygon is not None else None
+
+    B0, hulls0, _ = open_layer(0, first[0], first[1], None)
     stack = [_Node(0, 0, [], x0, first[0], first[1], [], [], [], (), None, B0, None, hulls0)]
     if n == 2:  # regions are convex polygons: clip them exactly, no LP
         root = stack.pop()
@@ -219,8 +233,10 @@ def lipschitz(
         for start_polygon in starts:
             polygon = _clip(start_polygon, dom_rows)
             if polygon is not None:
-                B0, hulls0 = open_layer(0, root.G, root.g, polygon)
-                stack.append(_Node(0, 0, [], _inside(polygon), root.G, root.g, [], [], [], (), None, B0, polygon, hulls0))
+                B0, hulls0, meets0 = open_layer(0, root.G, root.g, polygon)
+                bound0 = bound_of(B0) if B0 is not None else None
+                stack.append(_Node(0, 0, [], _inside(polygon), root.G, root.g, [], [], [], (), bound0, B0, polygon,
+                                   hulls0, meets0))
     while stack:
         node = stack.pop()
         if prune and node.bound is not None and beaten(node.bound):
@@ -238,36 +254,74 @@ def lipschitz(
             offer_leaf(node.G, node.point, node.done)
             continue
         fns = chain.acts[node.layer]
+        layer_pieces = pieces[node.layer]
+        # Decide in place the neurons with one choice: a constant pre-activation (its row of
+        # |G| is zero), or in the plane one piece meeting the region. Either leaves the
+        # region and its point as they are, so no child node is needed; the bound enclosure
+        # changes only when the neuron had two slopes over the layer's start region.
+        while node.neuron < len(fns):
+            j = node.neuron
+            knots, slopes, intercepts = layer_pieces[j]
+            meet = node.meets[j] if node.meets is not None else None
+            if meet is not None and len(meet) == 1:
+                st = 2 * meet[0]
+            else:
+                a = [node.G[j, k] for k in range(n)]
+                if any(v != 0 for v in a):
+                    if node.polygon is None:
+                        break
+                    beta = node.g[j]
+                    meet = _polygon_meets([a[0] * X + a[1] * Y + beta * W for X, Y, W in node.polygon],
+                                          [v[2] for v in node.polygon], knots)
+                    if len(meet) != 1:
+                        break
+                    st = 2 * meet[0]
+                else:
+                    st = _state(knots, node.g[j])
+            counters["nodes"] += 1  # the prefix this decision makes
+            if node.B is not None and meet is not None and node.hulls[j][0] != node.hulls[j][1]:
+                # forced only within this region, not over the layer's start region
+                node.B = ibound.decide(node.B, node.layer, j, slopes[st // 2], [node.G[j, k] for k in range(n)],
+                                       node.hulls[j])
+                node.bound = bound_of(node.B)
+                if prune and beaten(node.bound):
+                    break
+            node.slopes.append(slopes[st // 2])
+            node.intercepts.append(intercepts[st // 2])
+            node.states.append(st)
+            node.neuron += 1
+        if prune and node.bound is not None and beaten(node.bound):
+            counters["pruned"] += 1
+            continue
         if node.neuron == len(fns):
             M = _layer_map(node)
             c = [s * gv + ic for s, gv, ic in zip(node.slopes, node.g, node.intercepts)]
             G, g = _layer_start(chain, node.layer + 1, M, c)
             done = node.done + (tuple(node.states),)
-            B1, hulls1 = open_layer(node.layer + 1, G, g, node.polygon)
+            B1, hulls1, meets1 = open_layer(node.layer + 1, G, g, node.polygon)
+            bound = node.bound
+            if B1 is not None:  # both bound every Jacobian below: keep the smaller
+                b1 = bound_of(B1)
+                bound = b1 if bound is None or b1 < bound else bound
             stack.append(
-                _Node(node.layer + 1, 0, node.rows, node.point, G, g, [], [], [], done, node.bound,
-                      B1, node.polygon, hulls1)
+                _Node(node.layer + 1, 0, node.rows, node.point, G, g, [], [], [], done, bound,
+                      B1, node.polygon, hulls1, meets1)
             )
             continue
         j = node.neuron
-        knots, slopes, intercepts = pieces[node.layer][j]
+        knots, slopes, intercepts = layer_pieces[j]
         a = [node.G[j, k] for k in range(n)]
         beta = node.g[j]
-        if all(v == 0 for v in a):  # constant pre-activation: no choice, no split
-            st = _state(knots, beta)
-            # its row of |G| is zero, so the bound matrix does not change
-            child = _child(node, [], node.point, slopes[st // 2], intercepts[st // 2], st, node.bound, node.B)
-            child.polygon = node.polygon
-            stack.append(child)
-            continue
         z0 = _dot(a, node.point) + beta
         here = _state(knots, z0)
         children = []
-        z_range = _affine_range(a, beta, box_q) if box_q is not None else None
-        for piece in range(len(slopes)):
-            if z_range is not None and not _piece_meets(knots, piece, z_range):
-                counters["infeasible"] += 1
-                continue
+        if node.polygon is not None:  # the pieces meeting the region (at least two)
+            candidates = meet
+        else:
+            z_range = _affine_range(a, beta, box_q) if box_q is not None else None
+            candidates = [p for p in range(len(slopes)) if z_range is None or _piece_meets(knots, p, z_range)]
+            counters["infeasible"] += len(slopes) - len(candidates)
+        for piece in candidates:
             s, ic = slopes[piece], intercepts[piece]
             B = ibound.decide(node.B, node.layer, j, s, a, node.hulls[j]) if node.B is not None else None
             b = bound_of(B) if B is not None else None
@@ -300,7 +354,7 @@ def lipschitz(
                     counters["infeasible"] += 1
                     continue
                 point = found
-            child = _child(node, new_rows, point, s, ic, 2 * piece, b, B)
+            child = _child(node, [] if polygon is not None else new_rows, point, s, ic, 2 * piece, b, B)
             child.polygon = polygon
             stack.append(child)
     value, _, point, states, J = best
@@ -522,6 +576,7 @@ def _child(
         B,
         None,
         node.hulls,
+        node.meets,
     )
 
 
@@ -534,17 +589,17 @@ def _layer_start(chain: Any, layer: int, M: fmpq_mat, c: list[fmpq]) -> tuple[fm
     aff = chain.affines[layer]
     G = aff.W * M
     col = aff.W * fmpq_mat(len(c), 1, c) + aff.b
-    return G, [col[i, 0] for i in range(col.nrows())]
+    return G, col.entries()
 
 
 def _layer_map(node: _Node) -> fmpq_mat:
-    """The Jacobian of the completed layer's outputs: ``diag(slopes) G``."""
-    return _diag_signed(node.slopes) * node.G if node.slopes else node.G
-
-
-def _diag_signed(values: list[fmpq]) -> fmpq_mat:
-    w = len(values)
-    return fmpq_mat(w, w, [values[i] if i == j else 0 for i in range(w) for j in range(w)])
+    """The Jacobian of the completed layer's outputs: ``diag(slopes) G`` (row j of G scaled
+    by slope j)."""
+    if not node.slopes:
+        return node.G
+    G, cols = node.G, node.G.ncols()
+    E = G.entries()
+    return fmpq_mat(G.nrows(), cols, [s * E[j * cols + c] for j, s in enumerate(node.slopes) for c in range(cols)])
 
 
 def _exact_pieces(fn: Any) -> tuple[list[fmpq], list[fmpq], list[fmpq]]:
@@ -584,24 +639,54 @@ def _piece_meets(knots: list[fmpq], piece: int, z_range: tuple[fmpq | None, fmpq
     return True
 
 
-def _polygon_range(
-    polygon: list[tuple[fmpq, fmpq, fmpq]], a: list[fmpq], beta: fmpq
-) -> tuple[fmpq | None, fmpq | None]:
-    """The range of ``a·x + beta`` over a homogeneous polygon: its values at the finite
-    vertices, and unbounded on a side where a vertex at infinity points."""
-    lo: fmpq | None = None
-    hi: fmpq | None = None
-    up = down = False
-    for X, Y, W in polygon:
-        d = a[0] * X + a[1] * Y
-        if W == 0:
-            up |= d > 0
-            down |= d < 0
-            continue
-        v = d / W + beta
-        lo = v if lo is None or v < lo else lo
-        hi = v if hi is None or v > hi else hi
-    return (None if down else lo), (None if up else hi)
+def _vertex_values(polygon: list[tuple[fmpq, fmpq, fmpq]], G: fmpq_mat, g: list[fmpq]) -> list[list[fmpq]]:
+    """``G_j·(X, Y) + g_j·W`` at every homogeneous vertex (one exact product ``[G | g] · V``):
+    at a point (W > 0) W times the value of ``G_j·x + g_j``, at a direction to infinity
+    (W = 0) the rate at which that value grows along it.
+
+    >>> q = lambda *v: tuple(fmpq(x) for x in v)
+    >>> quadrant = [q(0, 0, 1), q(1, 0, 0), q(0, 1, 0)]        # x >= 0, y >= 0
+    >>> _vertex_values(quadrant, fmpq_mat(2, 2, [1, 1, 1, -1]), [fmpq(2), fmpq(0)])
+    [[2, 1, 1], [0, 1, -1]]
+    """
+    w, k = G.nrows(), len(polygon)
+    E = G.entries()
+    rows = fmpq_mat(w, 3, [v for j in range(w) for v in (E[2 * j], E[2 * j + 1], g[j])])
+    V = fmpq_mat(3, k, [p[i] for i in range(3) for p in polygon])
+    P = (rows * V).entries()
+    return [P[j * k:(j + 1) * k] for j in range(w)]
+
+
+def _polygon_meets(values: list[fmpq], Ws: list[fmpq], knots: list[fmpq]) -> list[int]:
+    """The pieces of an activation that ``z = a·x + beta`` reaches on a polygon's interior,
+    from ``values`` (`_vertex_values`: ``a·(X, Y) + beta·W`` at the vertices, ``W`` in
+    ``Ws``), for a non-constant z. Its open range there is ``(lo, hi)``, so piece p
+    (between knots ``t_{p-1} < t_p``) is met when ``hi > t_{p-1}`` and ``lo < t_p``, and
+    ``hi > t`` exactly when some vertex has ``value − t·W > 0`` (a point above t, or a
+    direction along which z grows); ``lo < t`` likewise. Only these signs are needed: a
+    float decides a sign when it is nonzero and finite (float() of a nonzero rational
+    has its sign), the rational itself otherwise.
+
+    >>> q = lambda *v: [fmpq(x) for x in v]
+    >>> _polygon_meets(q(2, 1, 1), q(1, 0, 0), q(0))     # z = x + y + 2 on a quadrant
+    [1]
+    >>> _polygon_meets(q(0, 1, -1), q(1, 0, 0), q(0, 1))  # z = x - y: every piece
+    [0, 1, 2]
+    """
+    above: list[bool] = []
+    below: list[bool] = []
+    for t in knots:
+        ds = values if t == 0 else [v - t * W for v, W in zip(values, Ws)]
+        try:
+            fs = [float(d) for d in ds]
+        except OverflowError:
+            fs = [0.0]
+        top, bottom = max(fs), min(fs)
+        # a positive float means a positive rational; at a zero float the rationals decide
+        above.append(top > 0 or (not top < 0 and any(d > 0 for d in ds)))
+        below.append(bottom < 0 or (not bottom > 0 and any(d < 0 for d in ds)))
+    last = len(knots)
+    return [p for p in range(last + 1) if (p == 0 or above[p - 1]) and (p == last or below[p])]
 
 
 class _IntervalBound:
@@ -659,18 +744,24 @@ class _IntervalBound:
 
     def start(self, layer: int, G: fmpq_mat, hulls: list[tuple[fmpq, fmpq]]) -> Any:
         """The enclosure for a node at the start of hidden layer ``layer``, each neuron's
-        slope in its hull (``hulls``: over the node's region; within `self.hull`)."""
-        n = G.ncols()
-        m = len(self.suffix[layer][0])
-        lo = [[fmpq(0)] * n for _ in range(m)]
-        hi = [[fmpq(0)] * n for _ in range(m)]
-        for j, (slo, shi) in enumerate(hulls):
-            tlo, thi = self._term(layer, j, slo, shi, [G[j, c] for c in range(n)])
-            for i in range(m):
-                for c in range(n):
-                    lo[i][c] += tlo[i][c]
-                    hi[i][c] += thi[i][c]
-        return lo, hi
+        slope in its hull (``hulls``: over the node's region; within `self.hull`).
+
+        The sum over neurons j of the terms ``[xlo_ij, xhi_ij] · G[j, c]`` is, exactly,
+        ``Xlo G⁺ + Xhi G⁻`` (low) and ``Xhi G⁺ + Xlo G⁻`` (high), G⁺ and G⁻ the positive
+        and negative parts of G: four exact matrix products."""
+        n, w = G.ncols(), G.nrows()
+        Lo, Hi = self.suffix[layer]
+        m = len(Lo)
+        xs = [_scale(Lo[i][j], Hi[i][j], slo, shi) for i in range(m) for j, (slo, shi) in enumerate(hulls)]
+        Xlo = fmpq_mat(m, w, [x[0] for x in xs])
+        Xhi = fmpq_mat(m, w, [x[1] for x in xs])
+        entries = G.entries()
+        zero = fmpq(0)
+        Gp = fmpq_mat(w, n, [v if v > 0 else zero for v in entries])
+        Gm = fmpq_mat(w, n, [v if v < 0 else zero for v in entries])
+        lo = (Xlo * Gp + Xhi * Gm).entries()
+        hi = (Xhi * Gp + Xlo * Gm).entries()
+        return [lo[i * n:(i + 1) * n] for i in range(m)], [hi[i * n:(i + 1) * n] for i in range(m)]
 
     def decide(self, B: Any, layer: int, j: int, slope: fmpq, g: list[fmpq], hull: tuple[fmpq, fmpq]) -> Any:
         """The enclosure once neuron j of ``layer`` (whose term used ``hull``) takes ``slope``."""
@@ -698,6 +789,12 @@ class _IntervalBound:
 
 def _scale(lo: fmpq, hi: fmpq, slo: fmpq, shi: fmpq) -> tuple[fmpq, fmpq]:
     """The hull of ``{x·s : x in [lo, hi], s in [slo, shi]}``."""
+    if slo == shi:
+        p, q = lo * slo, hi * slo
+        return (p, q) if slo >= 0 else (q, p)
+    if slo >= 0:  # x·s is increasing in x for every s: the ends are lo·s and hi·s
+        a, b, c, d = lo * slo, lo * shi, hi * slo, hi * shi
+        return (a if a < b else b), (c if c > d else d)
     products = (lo * slo, lo * shi, hi * slo, hi * shi)
     return min(products), max(products)
 

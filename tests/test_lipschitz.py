@@ -139,3 +139,84 @@ def test_float_path_agrees_on_random_nets():
             on = (w0 @ x + np.array([1, -1, 0, 2])) > 0
             J = w1 @ (on[:, None] * w0)
             assert np.abs(J).sum(axis=1).max() <= L + 1e-12
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(max_input_dim=2, max_width=4, max_hidden_layers=2, kinds=("relu", "leaky_relu", "absolute")),
+       domains)
+def test_wider_plane_nets_against_the_brute_force(net, kind):
+    """In the plane the search decides most neurons in place (one piece meets the region):
+    the value and the witness's Jacobian still match the brute force over all patterns."""
+    domain = _domain(kind, net.input_dim)
+    expected, _ = brute_lipschitz(net, "inf", domain)
+    res = lipschitz(net, "inf", domain)
+    assert res.exact == expected
+    assert norm_inf(fmpq_matrix(res.jacobian)) == expected
+    d = derivative(net, res.witness, "0")
+    if not d.on_kink:  # (a neuron constant at its knot is a kink everywhere)
+        assert [list(r) for r in d.matrix] == [list(r) for r in res.jacobian]
+    assert lipschitz(net, "inf", domain, prune=False).exact == expected
+
+
+small = st.fractions(-3, 3, max_denominator=4)
+
+
+@settings(max_examples=80)
+@given(st.sampled_from(["box", "quadrant"]), st.lists(st.tuples(small, small, small), max_size=3),
+       st.lists(st.tuples(small, small, small), min_size=1, max_size=4),
+       st.lists(small, min_size=1, max_size=3, unique=True))
+def test_polygon_meets_against_the_range_by_hand(start, cuts, rows, knots):
+    """`_polygon_meets` (signs at the vertices) against the open range of z over the
+    polygon computed by hand (its values at the finite vertices, unbounded along a
+    direction where z grows or falls) and the open pieces it meets."""
+    from flint import fmpq, fmpq_mat
+
+    from exactrelu.lipschitz import _clip, _polygon_meets, _vertex_values
+
+    q = lambda v: fmpq(v.numerator, v.denominator)  # noqa: E731
+    one, zero = fmpq(1), fmpq(0)
+    polygon = ([(fmpq(-1), fmpq(-2), one), (fmpq(3), fmpq(-2), one), (fmpq(3), fmpq(1), one), (fmpq(-1), fmpq(1), one)]
+               if start == "box" else [(zero, zero, one), (-one, zero, zero), (zero, one, zero)])
+    polygon = _clip(polygon, [([q(a), q(b)], q(c)) for a, b, c in cuts])
+    if polygon is None:
+        return
+    kq = sorted(q(t) for t in knots)
+    G = fmpq_mat(len(rows), 2, [q(v) for a, b, _ in rows for v in (a, b)])
+    values = _vertex_values(polygon, G, [q(c) for _, _, c in rows])
+    for j, (a, b, c) in enumerate(rows):
+        if a == 0 and b == 0:
+            continue
+        at = [(q(a) * X + q(b) * Y) / W + q(c) for X, Y, W in polygon if W != 0]
+        along = [q(a) * X + q(b) * Y for X, Y, W in polygon if W == 0]
+        lo = None if any(v < 0 for v in along) else min(at)
+        hi = None if any(v > 0 for v in along) else max(at)
+        expected = [p for p in range(len(kq) + 1)
+                    if (p == 0 or hi is None or hi > kq[p - 1]) and (p == len(kq) or lo is None or lo < kq[p])]
+        assert _polygon_meets(values[j], [v[2] for v in polygon], kq) == expected
+
+
+def test_interval_start_is_the_sum_of_the_neurons_terms():
+    """`_IntervalBound.start` (four exact matrix products) equals the sum, neuron by
+    neuron, of the interval terms that `decide` replaces one at a time."""
+    from flint import fmpq, fmpq_mat
+
+    from exactrelu.lipschitz import _IntervalBound
+
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        w0, w1, w2 = (rng.integers(-3, 4, size=s).tolist() for s in ((3, 2), (3, 3), (2, 3)))
+        net = Network.from_layers(2, [affine(w0, [1, -1, 0]), activation("relu"), affine(w1, [0, 1, -2]),
+                                      activation("leaky_relu", alpha=Fraction(1, 4)), affine(w2)])
+        ib = _IntervalBound(net, Domain.from_box([[-1, 1], [-1, 1]]), "inf")
+        G = fmpq_mat(3, 2, [fmpq(int(v), 3) for v in rng.integers(-4, 5, size=6)])
+        hulls = [(fmpq(0), fmpq(1)), (fmpq(1, 4), fmpq(1, 4)), (fmpq(-1, 2), fmpq(1))]
+        lo, hi = ib.start(1, G, hulls)
+        slo = [[fmpq(0)] * 2 for _ in range(2)]
+        shi = [[fmpq(0)] * 2 for _ in range(2)]
+        for j, (a, b) in enumerate(hulls):
+            tlo, thi = ib._term(1, j, a, b, [G[j, 0], G[j, 1]])
+            for i in range(2):
+                for c in range(2):
+                    slo[i][c] += tlo[i][c]
+                    shi[i][c] += thi[i][c]
+        assert (lo, hi) == (slo, shi)
