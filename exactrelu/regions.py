@@ -987,8 +987,8 @@ class _FloatLP:
     """HiGHS on the rows of one region at a time (`load`), in floats, warm-started from
     one objective to the next: proposes the maximum of ``a_g x`` over the rows other
     than g (an optimal point and the n rows tight there). It only proposes; exact
-    arithmetic checks. One per enumeration (HiGHS starts on the first `load`; without
-    the optional ``highspy`` package there is none, and exact LPs do its work)."""
+    arithmetic checks. One per enumeration (HiGHS starts on the first `load`; should
+    ``highspy``, a dependency, fail to import, there is none and exact LPs do its work)."""
 
     def __init__(self) -> None:
         self.highs: Any = None
