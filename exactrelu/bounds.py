@@ -244,14 +244,14 @@ def k1(net: Network, norm: str) -> Quantity:
     ell = len(ws) - 1
     seg = segments(ws)
     enc = {key: enclosure(_norm(m, norm), WIDTH) for key, m in seg.items()}
-    lo_f = [Fraction(1)] + [Fraction(0)] * ell
-    hi_f = [Fraction(1)] + [Fraction(0)] * ell
-    for j in range(1, ell + 1):
-        lo_f[j] = sum((lo_f[i] * enc[(j, i)][0] for i in range(j)), Fraction(0))
-        hi_f[j] = sum((hi_f[i] * enc[(j, i)][1] for i in range(j)), Fraction(0))
-    lo = sum((lo_f[i] * enc[(ell + 1, i)][0] for i in range(ell + 1)), Fraction(0)) / 2**ell
-    hi = sum((hi_f[i] * enc[(ell + 1, i)][1] for i in range(ell + 1)), Fraction(0)) / 2**ell
-    return _interval_quantity(lo, hi)
+
+    def dynamic_program(end: int) -> Fraction:  # end 0: the lower ends of the norms, 1: the upper
+        f = [Fraction(1)] + [Fraction(0)] * (ell + 1)
+        for j in range(1, ell + 2):
+            f[j] = sum((f[i] * enc[(j, i)][end] for i in range(j)), Fraction(0))
+        return f[ell + 1] / 2**ell
+
+    return _interval_quantity(dynamic_program(0), dynamic_program(1))
 
 
 def k4(net: Network, norm: str, max_terms: int = 1 << 20) -> Quantity:

@@ -77,6 +77,14 @@ def _finite(a: np.ndarray, path: str) -> np.ndarray:
     return a
 
 
+def _bias_vector(bias: Any, n: int, path: str = "bias") -> np.ndarray:
+    """``n`` finite biases (zeros when None); `InputError` otherwise."""
+    b = np.zeros(n) if bias is None else _finite(bias, path).reshape(-1)
+    if b.shape != (n,):
+        raise InputError(f"expected {n} biases, got {b.size}", path="bias")
+    return b
+
+
 def _size(shape: Sequence[int]) -> int:
     return int(np.prod(shape)) if len(shape) else 1
 
@@ -98,9 +106,7 @@ class Linear:
         w = _finite(weight, path)
         if w.ndim != 2 or w.size == 0:
             raise InputError(f"expected a nonempty 2-d weight, got shape {w.shape}", path=path)
-        b = np.zeros(w.shape[0]) if bias is None else _finite(bias, path.rsplit(".", 1)[0] + ".bias").reshape(-1)
-        if b.shape != (w.shape[0],):
-            raise InputError(f"expected {w.shape[0]} biases, got {b.size}", path="bias")
+        b = _bias_vector(bias, w.shape[0], path.rsplit(".", 1)[0] + ".bias")
         return cls(w, b, (w.shape[1],), (w.shape[0],))
 
     @property
@@ -167,9 +173,7 @@ class Conv2d:
         wo = (wd + 2 * pad[1] - kw) // st[1] + 1
         if ho < 1 or wo < 1:
             raise InputError(f"a {kh}x{kw} kernel does not fit a {h}x{wd} input with padding {pad}", path=path)
-        b = np.zeros(co) if bias is None else _finite(bias, "bias").reshape(-1)
-        if b.shape != (co,):
-            raise InputError(f"expected {co} biases, got {b.size}", path="bias")
+        b = _bias_vector(bias, co)
         return cls(w, b, (c, h, wd), (co, ho, wo), st, pad, int(groups))
 
     @property
@@ -313,9 +317,7 @@ class Gather:
                                  path=f"{path}[{i}]")
             index[i, : len(items)] = [j for j, _ in items]
             coef[i, : len(items)] = _finite([v for _, v in items], f"{path}[{i}]")
-        b = np.zeros(n_out) if bias is None else _finite(bias, "bias").reshape(-1)
-        if b.shape != (n_out,):
-            raise InputError(f"expected {n_out} biases, got {b.size}", path="bias")
+        b = _bias_vector(bias, n_out)
         r, slot = np.nonzero(coef)
         cols, vals = index[r, slot], coef[r, slot]
         order = np.argsort(cols, kind="stable")

@@ -426,37 +426,40 @@ def _k_star_implicit(net: OperatorNetwork, xp: NumpyArrays, transposed: bool,
     """``Π ‖op‖`` over the operators (ℓ∞, or ℓ1 when ``transposed``: the largest entry of
     ``|op| 1``, or of ``|op|ᵀ 1``); a block in ``explicit`` (a one-block `Chain`) counts as the
     certified norm of its matrix instead."""
-    total = Fraction(1)
-    for l, block in enumerate(net.abs_blocks):
-        if explicit and l in explicit:
-            total *= explicit[l].norm_up(1, 0)
-            continue
-        for op in block:
-            if isinstance(op, Reshape):
-                continue
-            n = op.terms_t if transposed else op.terms
-            ones = xp.ones(int(np.prod(op.out_shape if transposed else op.in_shape)))
-            v = op.apply_t(ones, xp) if transposed else op.apply(ones, xp)
-            total *= Fraction(xp.max(xp.inflate(v, n)))
-    return total
+    return _operator_product(net, explicit, lambda op: Fraction(xp.max(_ones_pass(op, xp, transposed))))
 
 
 def _k_star_implicit_l2(net: OperatorNetwork, xp: NumpyArrays, explicit: Mapping[int, Chain] | None = None
                         ) -> Fraction:
     """``Π sqrt(‖op‖₁ ‖op‖_∞)`` over the operators (Hölder: ‖A‖₂² ≤ ‖A‖₁‖A‖_∞), no matrix formed;
     a block in ``explicit`` (a one-block ℓ2 `Chain`) counts as its certified spectral norm."""
+
+    def hoelder(op: Any) -> Fraction:
+        rows, cols = xp.max(_ones_pass(op, xp, False)), xp.max(_ones_pass(op, xp, True))
+        return Fraction(math.nextafter(math.sqrt(round_up(Fraction(rows) * Fraction(cols))), math.inf))
+
+    return _operator_product(net, explicit, hoelder)
+
+
+def _operator_product(net: OperatorNetwork, explicit: Mapping[int, Chain] | None, op_norm: Any) -> Fraction:
+    """``Π op_norm(op)`` over the absolute operators (reshapes skipped), a block in ``explicit``
+    counting as the certified norm of its matrix (``norm_up(1, 0)`` of its one-block `Chain`)."""
     total = Fraction(1)
     for l, block in enumerate(net.abs_blocks):
         if explicit and l in explicit:
             total *= explicit[l].norm_up(1, 0)
             continue
         for op in block:
-            if isinstance(op, Reshape):
-                continue
-            rows = xp.max(xp.inflate(op.apply(xp.ones(int(np.prod(op.in_shape))), xp), op.terms))
-            cols = xp.max(xp.inflate(op.apply_t(xp.ones(int(np.prod(op.out_shape))), xp), op.terms_t))
-            total *= Fraction(math.nextafter(math.sqrt(round_up(Fraction(rows) * Fraction(cols))), math.inf))
+            if not isinstance(op, Reshape):
+                total *= op_norm(op)
     return total
+
+
+def _ones_pass(op: Any, xp: NumpyArrays, transposed: bool) -> Any:
+    """Upper bounds of ``|op| 1`` (or of ``|op|ᵀ 1`` when ``transposed``), ``op`` absolute."""
+    if transposed:
+        return xp.inflate(op.apply_t(xp.ones(int(np.prod(op.out_shape))), xp), op.terms_t)
+    return xp.inflate(op.apply(xp.ones(int(np.prod(op.in_shape))), xp), op.terms)
 
 
 def _k3_implicit(net: OperatorNetwork, xp: NumpyArrays, transposed: bool,
