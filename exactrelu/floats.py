@@ -369,6 +369,7 @@ class Chain:
         self._step: dict[tuple[int, int], Fraction] = {}
         self._err: dict[tuple[int, int], Fraction] = {}
         self._fnorm: dict[tuple[int, int], Fraction] = {}
+        self._factor: dict[int, Fraction] = {}
 
     def _block(self, l: int, exact_w: bool) -> tuple[Any, float]:
         xp = self.xp
@@ -414,13 +415,20 @@ class Chain:
         ``(γ_{n+2}‖B̂_m‖ + ‖ΔB_m‖)‖P̂(m, i)‖`` (Frobenius norms in ℓ2), plus underflow."""
         xp = self.xp
         B, P = self._fast[m], self.product(m, i)
-        n = xp.shape(B)[1]
-        g = gamma(n + 2, self.unit)
-        under = Fraction(2 * (n + 4)) * Fraction(self.tiny) * xp.shape(P)[1]
+        under = Fraction(2 * (xp.shape(B)[1] + 4)) * Fraction(self.tiny) * xp.shape(P)[1]
         if self.norm == "2":
-            fp = Fraction(xp.frob_up(xp.to64(P)))
-            return (g * Fraction(xp.frob_up(xp.to64(B))) + self.block_error(m)) * fp + under * xp.shape(B)[0]
-        return (g * self._float_norm(m + 1, m) + self.block_error(m)) * self._float_norm(m, i) + under
+            return self._step_factor(m) * Fraction(xp.frob_up(xp.to64(P))) + under * xp.shape(B)[0]
+        return self._step_factor(m) * self._float_norm(m, i) + under
+
+    def _step_factor(self, m: int) -> Fraction:
+        """``γ_{n+2}‖B̂_m‖ + ‖ΔB_m‖`` (Frobenius norm of B̂_m in ℓ2), shared by every segment
+        that multiplies by block m (kept)."""
+        if m not in self._factor:
+            B = self._fast[m]
+            g = gamma(self.xp.shape(B)[1] + 2, self.unit)
+            norm_b = Fraction(self.xp.frob_up(self.xp.to64(B))) if self.norm == "2" else self._float_norm(m + 1, m)
+            self._factor[m] = g * norm_b + self.block_error(m)
+        return self._factor[m]
 
     def _float_norm(self, j: int, i: int) -> Fraction:
         """A bound ≥ ‖P̂(j, i)‖ of the float product itself (evaluated in float64)."""
