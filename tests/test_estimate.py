@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactrelu.calculus import derivative
-from exactrelu.errors import InputError
-from exactrelu.estimate import jacobian_norms, lipschitz_lower
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.floats.estimate import jacobian_norms, lipschitz_lower
+from exactrelu.floats.operators import from_network
 from exactrelu.lipschitz import lipschitz
-from exactrelu.network import Network, activation, affine
-from exactrelu.operators import from_network
 from exactrelu.strategies import networks
 
 

@@ -22,10 +22,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..domain import Domain
-from ..errors import InputError
-from ..network import ActivationLayer, AffineLayer, Network, activation, affine
-from ..numbers import format_number
+from ..core.domain import Domain
+from ..core.errors import InputError
+from ..core.network import ActivationLayer, AffineLayer, Network, activation, affine
+from ..core.numbers import format_number
 
 FORMAT = "exactrelu-network/1"
 _ACTIVATION_KEYS = {
@@ -223,6 +223,6 @@ def dumps_compact(doc: Any) -> str:
 
 def expected_fraction(value: Any, path: str) -> Fraction:
     """An exact number from an ``expected`` entry."""
-    from ..numbers import parse_number
+    from ..core.numbers import parse_number
 
     return parse_number(value, f"expected.{path}")
