@@ -56,11 +56,15 @@ def same(expected: Any, got: Any, path: str) -> bool:
     return sympy.expand(e - sympy.sympify(got)) == 0
 
 
-def entries(value: Any, path: str) -> list[dict[str, Any]]:
-    """The list of objects of a ``jacobian`` / ``parameter_gradient`` entry, each with an ``at``."""
+def entries(value: Any, path: str, known: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The list of objects of a ``jacobian`` / ``parameter_gradient`` entry, each with an ``at``
+    and no key outside ``known`` (a misspelt key must not skip its check silently)."""
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise InputError("expected a list of objects with 'at' and 'convention'", path=path)
     for i, v in enumerate(value):
         if "at" not in v:
             raise InputError("missing key 'at'", path=f"{path}[{i}]")
+        unknown = [k for k in v if k not in known]
+        if unknown:
+            raise InputError(f"unknown key (known: {', '.join(known)})", path=f"{path}[{i}].{unknown[0]}")
     return value
