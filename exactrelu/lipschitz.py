@@ -94,6 +94,8 @@ class LipschitzResult:
             doc["polynomial"] = list(self.exact.poly)
         if q.interval is not None:
             doc["interval"] = doc.pop("value_interval")
+        elif self.norm == "2" and isinstance(q.value, Fraction):  # SPEC §4: an interval for ℓ2, rational too
+            doc["interval"] = [format_number(q.value)] * 2
         doc["witness"] = None if self.witness is None else [format_number(v) for v in self.witness]
         doc["pattern"] = None if self.pattern is None else [list(p) for p in self.pattern]
         doc["jacobian"] = None if self.jacobian is None else [[format_number(v) for v in r] for r in self.jacobian]
@@ -132,12 +134,14 @@ def lipschitz(
     max_nodes: int | None = None,
     time_limit: float | None = None,
     prune: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LipschitzResult:
     """The exact Lipschitz constant ``L_p`` of ``net`` over ``domain`` (all of R^n by default).
 
     ``prune=False`` visits every region (for comparison). ``max_nodes`` / ``time_limit``
     raise `LimitReached` whose ``partial`` is a `LipschitzResult` with a certified interval
-    [best found, largest bound still open].
+    [best found, largest bound still open]. ``progress(nodes, open)`` is called at every
+    search node (the CLI's progress line).
 
     >>> from exactrelu.core.network import Network, affine, activation
     >>> net = Network.from_layers(2, [affine([[1, 1], [1, -1]]), activation("relu"), affine([[1, 1]])])
@@ -244,11 +248,13 @@ def lipschitz(
             counters["pruned"] += 1
             continue
         counters["nodes"] += 1
-        if max_nodes is not None and counters["nodes"] > max_nodes or (
-            time_limit is not None and time.perf_counter() - start > time_limit
-        ):
+        if progress is not None:
+            progress(counters["nodes"], len(stack))
+        over_nodes = max_nodes is not None and counters["nodes"] > max_nodes
+        if over_nodes or time_limit is not None and time.perf_counter() - start > time_limit:
+            which = f"max_nodes={max_nodes}" if over_nodes else f"time_limit={time_limit:.3g} s"
             raise LimitReached(
-                f"stopped after {counters['nodes'] - 1} nodes",
+                f"stopped after {counters['nodes'] - 1} nodes ({which})",
                 partial=_partial(norm, best, stack + [node], counters, stats, start),
             )
         if node.layer == len(chain.acts):

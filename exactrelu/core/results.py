@@ -12,7 +12,7 @@ float is never mistaken for an exact answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -33,7 +33,8 @@ class Quantity:
     side it bounds (a certified upper bound is never below the true value).
     ``interval``: a certified enclosure ``(lo, hi)`` where the exact value is not
     rational (ℓ2 norms). ``algebraic``: an exact description when not rational
-    (for example ``"largest root of 5*x**2 - 3"``).
+    (for example ``"largest root of 5*x**2 - 3"``); ``number``: that exact number itself
+    (an `exactrelu.core.algebraic.Algebraic`), for the text output.
     """
 
     value: Fraction | float | None
@@ -42,6 +43,7 @@ class Quantity:
     lower: bool = False
     interval: tuple[Fraction | float, Fraction | float] | None = None
     algebraic: str | None = None
+    number: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.guarantee not in GUARANTEES:

@@ -17,7 +17,6 @@ import codecs
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +27,7 @@ from ..core.errors import InputError, InputLimit
 from ..core.limits import Limits, active, using
 from ..core.network import ActivationLayer, AffineLayer, Network, activation, affine
 from ..core.numbers import JsonNumber, format_number, json_float, json_int
+from .files import write_atomic
 
 FORMAT = "exactrelu-network/1"
 _ACTIVATION_KEYS = {
@@ -313,17 +313,9 @@ def write_case(case: Case | Network, path: str | os.PathLike[str], **kwargs: Any
 
 
 def write_json_atomic(doc: Any, path: str | os.PathLike[str]) -> None:
-    """Write JSON to a temporary file beside ``path``, then rename it into place."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(dumps_compact(doc) + "\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a written case is an ordinary file
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON atomically (`exactrelu.io.files.write_atomic`: a temporary file beside ``path``,
+    then renamed into place; an unwritable place is an `InputError`)."""
+    write_atomic(path, dumps_compact(doc) + "\n")
 
 
 def dumps_compact(doc: Any) -> str:

@@ -502,12 +502,13 @@ def _activation_nodes(helper: Any, numpy_helper: Any, layer: ActivationLayer, cu
 
 
 def write_onnx(case: Case | Network, path: str) -> None:
-    """Write a case (or a network) as an ONNX file."""
-    onnx = _onnx()
+    """Write a case (or a network) as an ONNX file (atomically)."""
+    from .files import write_atomic
+
     if isinstance(case, Network):
         case = Case(case, Domain.whole(case.input_dim))
     model = network_to_onnx(case.network, case.domain)
-    onnx.save(model, str(path))
+    write_atomic(path, model.SerializeToString())
 
 
 def onnxruntime_difference(net: Network, model: Any, points: Sequence[Sequence[Fraction]]) -> float:

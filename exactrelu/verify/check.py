@@ -30,9 +30,13 @@ class Check:
     expected: Any
     got: Any
     ok: bool
+    note: str = ""  # how it passed when not by exact equality (a tolerance, an enclosure)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "expected": self.expected, "got": exact(self.got), "ok": self.ok}
+        doc = {"name": self.name, "expected": self.expected, "got": exact(self.got), "ok": self.ok}
+        if self.note:
+            doc["note"] = self.note
+        return doc
 
 
 Checker = Callable[[Case, Any, str], list[Check]]

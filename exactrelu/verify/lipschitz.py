@@ -78,6 +78,6 @@ def check_lipschitz(case: Case, value: Any, path: str) -> list[Check]:
         norm = parse_norm(key, f"{path}.{key}")
         res = lipschitz(case.network, norm, case.domain)
         got = res.exact
-        shown = got if isinstance(got, Fraction) else (got.value if got.is_rational else got.text())
+        shown = got if isinstance(got, Fraction) else (got.value if got.is_rational else got)
         checks.append(Check(f"lipschitz ({norm})", expected, shown, matches(expected, got, f"{path}.{key}")))
     return checks
