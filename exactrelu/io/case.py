@@ -133,10 +133,14 @@ class _Object(dict):
 
 
 def _check_tree(doc: Any, max_depth: int) -> None:
-    """Duplicate keys and nesting depth, with the JSON path of the first offence."""
+    """Duplicate keys, nesting depth and text that is not Unicode (a lone surrogate such as
+    ``"\udcff"``, which no file can be written with), with the JSON path of the first offence."""
     stack: list[tuple[Any, str, int]] = [(doc, "", 1)]
     while stack:
         node, path, depth = stack.pop()
+        if isinstance(node, str):
+            _unicode(node, path)
+            continue
         if not isinstance(node, (dict, list)):
             continue
         if depth > max_depth:
@@ -147,9 +151,20 @@ def _check_tree(doc: Any, max_depth: int) -> None:
                 key = node.duplicate
                 raise InputError(f"duplicate key {key!r} (each key may appear once in an object)",
                                  path=_join(path, key))
+            for k in node:
+                _unicode(k, path)
             stack.extend((v, _join(path, k), depth + 1) for k, v in node.items())
         else:
             stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+
+
+def _unicode(text: str, path: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InputError(f"expected Unicode text, got the lone surrogate \\u{ord(text[e.start]):04x} "
+                             f"(a \\u escape of half a character)", path=path) from None
 
 
 def _join(path: str, key: str) -> str:

@@ -28,8 +28,9 @@ def text(res: Any, name: str) -> str:
 
     label = {"1": "ℓ1", "2": "ℓ2", "inf": "ℓ∞"}[res.norm]
     q = res.value
-    if res.exact is not None and q.interval is None:
-        head = f"L ({label}) = {real_text(res.exact)}"
+    if res.exact is not None and q.guarantee == "exact":
+        shown = real_text(res.exact)
+        head = f"L ({label}) {shown}" if shown.startswith("≈ ") else f"L ({label}) = {shown}"
     elif q.interval is not None:
         lo, hi = q.interval
         head = f"L ({label}) in [{real_text(lo)}, {real_text(hi)}]  (stopped at a limit; exact ends in --json)"

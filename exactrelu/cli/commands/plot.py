@@ -81,11 +81,11 @@ def run(args: argparse.Namespace) -> Outcome:
 
     case = load(args.case)
     n = case.network.input_dim
+    check_writable(args.output)
     suffix = Path(args.output).suffix.lower()
     if suffix not in (".png", ".svg", ".pdf"):
         got = f"the suffix {suffix!r}" if suffix else "a name without a suffix"
-        raise InputError(f"expected a .png, .svg or .pdf file, got {got}", path="--output")
-    check_writable(args.output)
+        raise InputError(f"expected a .png, .svg or .pdf file, got {got}", path="--output", file=args.output)
     at = parse_point(args.at, n) if args.at else None
     axes = tuple(int(a) - 1 for a in parse_point(args.axes, 2, "--axes"))
     window = None
