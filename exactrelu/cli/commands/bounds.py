@@ -92,9 +92,8 @@ def run(args: argparse.Namespace) -> Outcome:
             doc["L_error"] = l_limited
     if args.backend != "exact" and doc.get("L_lower") is not None:
         lo, hi = b.values["L_lower"], b.values["L"]
-        lines.append(f"  L      in [{real_text(lo.value) if lo.guarantee == 'exact' else repr(float(lo.value))}, "
-                     f"{float(hi.value)!r}]  (lower end: {doc.get('L_lower_guarantee', '')}, exact value in --json; "
-                     "upper end: certified)")
+        lines.append(f"  L      in [{_end(lo.value)}, {_end(hi.value)}]  (lower end: {lo.label}, exact value in "
+                     "--json; upper end: certified)")
     if args.backend == "exact" and not args.no_l:
         if l_limited is not None and res is not None and res.value.interval is not None:
             lo, hi = res.value.interval
@@ -111,6 +110,15 @@ def run(args: argparse.Namespace) -> Outcome:
         elif key in b.undefined:
             lines.append(f"  {key:6}   not defined: {b.undefined[key]}")
     return Outcome(doc, "\n".join(lines), status)
+
+
+def _end(v: Any) -> str:
+    """An end of a float bracket: 16 significant digits (an exact lower end in full in --json)."""
+    from fractions import Fraction
+
+    from ...core.report import decimal
+
+    return decimal(v, 16) if isinstance(v, Fraction) else repr(float(v))
 
 
 def _torch_file_bounds(args: argparse.Namespace, norm: str, options: dict[str, Any]) -> tuple[Any, str]:
