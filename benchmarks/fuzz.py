@@ -40,7 +40,8 @@ def main() -> int:
             if not count:
                 continue
             start = time.monotonic()
-            t = fuzz(kind, count, args.seed, folder, args.timeout, args.cli_share)
+            t = fuzz(kind, count, args.seed, folder, args.timeout, args.cli_share,
+                     lambda done, t: print(f"  ... {kind} {done}: {t.counts}", file=sys.stderr, flush=True))
             c = t.counts
             print(f"{kind:5} {count:7} {c['input-error']:7} {c['limit']:7} {c['result']:7} {c['crash']:7} "
                   f"{c['hang']:6} {time.monotonic() - start:6.0f}", flush=True)

@@ -158,7 +158,7 @@ def mutate_case_bytes(text: str, rng: random.Random) -> bytes:
             data = bytearray(t.encode())
             data[rng.randrange(len(data))] = rng.choice([0xFF, 0xC3, 0x80, 0xFE])
             return bytes(data)
-        return t.encode(enc)
+        return t.encode(enc, errors="replace")
     if op < 0.88:  # truncation
         return text.encode()[: rng.randrange(len(text))]
     data = bytearray(text.encode())  # bit flips
@@ -375,8 +375,10 @@ class Tally:
             self.bad.append((label, outcome))
 
 
-def fuzz(kind: str, count: int, seed: int, folder: Path, timeout: float, cli_share: float = 0.2) -> Tally:
-    """``count`` mutants of one kind of file ("json", "nnet", "onnx"), each run in isolation."""
+def fuzz(kind: str, count: int, seed: int, folder: Path, timeout: float, cli_share: float = 0.2,
+         report: Callable[[int, Tally], None] | None = None) -> Tally:
+    """``count`` mutants of one kind of file ("json", "nnet", "onnx"), each run in isolation;
+    ``report(done, tally)`` after every 250."""
     rng = random.Random(seed)
     tally = Tally.empty()
     sources = _sources(kind, folder)
@@ -403,6 +405,8 @@ def fuzz(kind: str, count: int, seed: int, folder: Path, timeout: float, cli_sha
             label += f" (kept as {keep})"
         tally.add(label, outcome)
         path.unlink(missing_ok=True)
+        if report is not None and (i + 1) % 250 == 0:
+            report(i + 1, tally)
     return tally
 
 

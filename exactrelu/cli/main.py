@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import contextlib
 import json
 import os
@@ -118,7 +119,7 @@ def build_parser(full: Iterable[str] = ORDER) -> argparse.ArgumentParser:
                 sub.add_parser(name, help=help_text)
             continue
         try:
-            module = __import__(f"exactrelu.cli.commands.{name}", fromlist=["run"])
+            module = importlib.import_module(f"exactrelu.cli.commands.{name}")
         except ModuleNotFoundError as e:
             if e.name == f"exactrelu.cli.commands.{name}":
                 continue

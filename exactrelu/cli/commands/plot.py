@@ -50,13 +50,20 @@ def _summary_outcome(s, windowed: bool, status: int = 0) -> Outcome:
     value = s.max_norm
     from fractions import Fraction
 
+    # the notation of every ℓ2 value (lipschitz, bounds): the exact text, its float, and for
+    # ℓ2 its polynomial (when irrational) and a certified interval
     if isinstance(value, Fraction) or value.is_rational:
         q = value if isinstance(value, Fraction) else value.value
         doc["max_norm"], doc["max_norm_float"] = exact(q), float(q)
+        if s.norm == "2":
+            doc["max_norm_interval"] = [exact(q)] * 2
     else:
-        lo, hi = value.refine(Fraction(1, 2**50)).interval
-        doc["max_norm"] = {"polynomial": list(value.poly), "interval": exact([lo, hi])}
-        doc["max_norm_float"] = float((lo + hi) / 2)
+        refined = value.refine(Fraction(1, 2**50))
+        lo, hi = refined.interval
+        doc["max_norm"] = refined.text()
+        doc["max_norm_float"] = float(refined)
+        doc["max_norm_polynomial"] = list(value.poly)
+        doc["max_norm_interval"] = exact([lo, hi])
     doc["max_norm_guarantee"] = "exact" if s.complete else "lower bound"
     doc["max_norm_over"] = ("the slice" if s.kind == "slice" else "the domain") + (" within the window" if windowed else "")
     doc["witness"] = exact(s.witness)
