@@ -816,9 +816,6 @@ class OperatorNetwork:
     def block_in_size(self, l: int) -> int:
         return self.input_size if l == 0 else self.acts[l - 1].size
 
-    def block_out_size(self, l: int) -> int:
-        return self.acts[l].size if l < len(self.acts) else self.output_size
-
     # -- evaluation (float, implicit) -------------------------------------------------
 
     def preactivations(self, x: Array, k: Kernels | None = None) -> tuple[list[Array], Array]:
