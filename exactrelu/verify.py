@@ -78,6 +78,7 @@ def _load_checkers() -> None:
         except ModuleNotFoundError as e:
             if e.name != f"exactrelu.{module}_checks":
                 raise
+    importlib.import_module("exactrelu.properties.checks")
 
 
 def same(expected: Any, got: Any, path: str) -> bool:
