@@ -47,6 +47,27 @@ class Replay:
     float32_engine: str
 
 
+def rounded(q: Fraction, fmt: str) -> float:
+    """The binary64 or binary32 number nearest to the rational q (ties to even), as a float;
+    binary32 directly from q, not through binary64 (no double rounding).
+
+    >>> rounded(Fraction(1, 3), "float32") == float(np.float32(1 / 3))
+    True
+    """
+    d = float(q)  # Fraction -> float is correctly rounded
+    if fmt == "float64":
+        return d
+    c = np.float32(d)
+    best = c
+    for nb in (np.nextafter(c, np.float32(-np.inf)), np.nextafter(c, np.float32(np.inf))):
+        if not np.isfinite(nb):
+            continue
+        e_nb, e_best = abs(Fraction(float(nb)) - q), abs(Fraction(float(best)) - q) if np.isfinite(best) else None
+        if e_best is None or e_nb < e_best or (e_nb == e_best and int(nb.view(np.uint32)) % 2 == 0):
+            best = nb
+    return float(best)
+
+
 def _numpy_forward(net: Network, x: np.ndarray, dtype: Any) -> np.ndarray:
     ch = net.chain
     v = x.astype(dtype)
@@ -89,7 +110,7 @@ def _onnxruntime_forward(path: str, x: np.ndarray) -> np.ndarray | None:
 def float_outputs(net: Network, x: Sequence[Fraction], fmt: str, onnx_path: str | None = None) -> tuple[tuple[float, ...], tuple[float, ...], str]:
     """(rounded x, float outputs, engine) for ``fmt`` in ``("float64", "float32")``."""
     dtype = np.float64 if fmt == "float64" else np.float32
-    xr = np.array([float(v) for v in x], dtype=np.float64).astype(dtype)
+    xr = np.array([rounded(Fraction(v), fmt) for v in x], dtype=np.float64).astype(dtype)
     engine = "numpy float64" if fmt == "float64" else "numpy float32"
     y = None
     if fmt == "float32" and onnx_path is not None and Path(onnx_path).suffix.lower() == ".onnx":

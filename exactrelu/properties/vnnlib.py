@@ -56,12 +56,12 @@ _V2 = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[([\d\s,]+)\]")
 
 
 @dataclass(frozen=True)
-class _Tok:
+class Token:
     text: str
     line: int
 
 
-SExpr = Union[_Tok, "list[SExpr]"]
+SExpr = Union[Token, "list[SExpr]"]
 
 
 class _Reader:
@@ -78,8 +78,8 @@ class _Reader:
 
     # -- tokens and S-expressions ------------------------------------------------------
 
-    def tokens(self, text: str) -> list[_Tok]:
-        out: list[_Tok] = []
+    def tokens(self, text: str) -> list[Token]:
+        out: list[Token] = []
         i, line, n = 0, 1, len(text)
         while i < n:
             ch = text[i]
@@ -92,7 +92,7 @@ class _Reader:
                 while i < n and text[i] != "\n":
                     i += 1
             elif ch in "()":
-                out.append(_Tok(ch, line))
+                out.append(Token(ch, line))
                 i += 1
             else:
                 j = i
@@ -103,11 +103,11 @@ class _Reader:
                             raise self.error(line, "expected ']' closing '[' on the same line")
                         j = k
                     j += 1
-                out.append(_Tok(text[i:j], line))
+                out.append(Token(text[i:j], line))
                 i = j
         return out
 
-    def sexprs(self, toks: list[_Tok]) -> list[SExpr]:
+    def sexprs(self, toks: list[Token]) -> list[SExpr]:
         stack: list[list[SExpr]] = [[]]
         opened: list[int] = []
         for t in toks:
@@ -129,14 +129,14 @@ class _Reader:
     # -- commands ------------------------------------------------------------------------
 
     def command(self, e: SExpr, asserts: list[list[list[Atom]]]) -> None:
-        if isinstance(e, _Tok):
+        if isinstance(e, Token):
             raise self.error(e.line, f"expected a command in parentheses, got {e.text!r}")
-        if not e or not isinstance(e[0], _Tok):
+        if not e or not isinstance(e[0], Token):
             raise self.error(_line(e), "expected a command: declare-const, assert (or 2.0's vnnlib-version, declare-network)")
         head = e[0].text
         line = e[0].line
         if head == "declare-const":
-            if len(e) != 3 or not all(isinstance(t, _Tok) for t in e[1:]):
+            if len(e) != 3 or not all(isinstance(t, Token) for t in e[1:]):
                 raise self.error(line, "expected (declare-const NAME Real)")
             name, sort = e[1].text, e[2].text  # type: ignore[union-attr]
             m = _V1.fullmatch(name)
@@ -153,7 +153,7 @@ class _Reader:
                 raise self.error(line, "expected (assert FORMULA) with one formula")
             asserts.append(self.formula(e[1]))
         elif head == "vnnlib-version":
-            if len(e) != 2 or not isinstance(e[1], _Tok) or e[1].text not in ("<2.0>", "2.0"):
+            if len(e) != 2 or not isinstance(e[1], Token) or e[1].text not in ("<2.0>", "2.0"):
                 raise self.error(line, "expected (vnnlib-version <2.0>)")
             self.version2 = True
         elif head == "declare-network":
@@ -166,12 +166,12 @@ class _Reader:
         if self.v2:
             raise self.error(line, "unsupported: more than one declare-network")
         for part in e[2:]:
-            if isinstance(part, _Tok) or not part or not isinstance(part[0], _Tok):
+            if isinstance(part, Token) or not part or not isinstance(part[0], Token):
                 raise self.error(line, "expected (declare-input NAME TYPE [shape]) or (declare-output NAME TYPE [shape])")
             kind = part[0].text
             if kind not in ("declare-input", "declare-output"):
                 raise self.error(part[0].line, f"unsupported in declare-network: {kind!r} (inputs and outputs only)")
-            if len(part) < 4 or not all(isinstance(t, _Tok) for t in part[1:4]):
+            if len(part) < 4 or not all(isinstance(t, Token) for t in part[1:4]):
                 raise self.error(part[0].line, f"expected ({kind} NAME TYPE [shape])")
             name, shape_text = part[1].text, part[3].text  # type: ignore[union-attr]
             if not (shape_text.startswith("[") and shape_text.endswith("]")):
@@ -192,9 +192,9 @@ class _Reader:
     # -- formulas, in DNF: a list of conjunctions, each a list of atoms --------------------
 
     def formula(self, e: SExpr) -> list[list[Atom]]:
-        if isinstance(e, _Tok):
+        if isinstance(e, Token):
             raise self.error(e.line, f"expected a formula in parentheses, got {e.text!r}")
-        if not e or not isinstance(e[0], _Tok):
+        if not e or not isinstance(e[0], Token):
             raise self.error(_line(e), "expected a formula: (and ...), (or ...), or a comparison")
         head, line = e[0].text, e[0].line
         if head == "and":
@@ -237,9 +237,9 @@ class _Reader:
         return Atom(xs, ys, diff.const, strict)
 
     def term(self, e: SExpr) -> "_Lin":
-        if isinstance(e, _Tok):
+        if isinstance(e, Token):
             return self.leaf(e)
-        if not e or not isinstance(e[0], _Tok):
+        if not e or not isinstance(e[0], Token):
             raise self.error(_line(e), "expected a term: a number, a variable, or (+ ...), (- ...), (* ...)")
         head, line = e[0].text, e[0].line
         args = [self.term(t) for t in e[1:]]
@@ -269,7 +269,7 @@ class _Reader:
             return out
         raise self.error(line, f"expected +, - or * in a term, got the unsupported {head!r}")
 
-    def leaf(self, t: _Tok) -> "_Lin":
+    def leaf(self, t: Token) -> "_Lin":
         if _NUMBER.fullmatch(t.text):
             return _Lin({}, Fraction(t.text))
         role, index = self.variable(t)
@@ -279,7 +279,7 @@ class _Reader:
             raise self.error(t.line, f"{t.text} is used but not declared")
         return _Lin({(role, index): Fraction(1)}, Fraction(0))
 
-    def variable(self, t: _Tok) -> tuple[str | None, int]:
+    def variable(self, t: Token) -> tuple[str | None, int]:
         m = _V1.fullmatch(t.text)
         if m is not None and not self.v2:
             return m.group(1), int(m.group(2))
@@ -324,7 +324,7 @@ class _Lin:
 
 
 def _line(e: SExpr) -> int:
-    while not isinstance(e, _Tok):
+    while not isinstance(e, Token):
         if not e:
             return 0
         e = e[0]
@@ -337,6 +337,14 @@ def _dims(declared: set[int], role: str, reader: _Reader) -> int:
         missing = min(set(range(n)) - declared)
         raise reader.error(1, f"expected {role}_0 … {role}_{n - 1} all declared; {role}_{missing} is missing")
     return n
+
+
+def sexpressions(text: str, file: str = "") -> list[SExpr]:
+    """The S-expressions of a text (comments after ``;`` dropped): tokens carry ``text`` and
+    ``line``; unbalanced parentheses raise `InputError` naming the file and the line.
+    Shared with the result-file reader (`exactrelu.properties.result`)."""
+    reader = _Reader(file)
+    return reader.sexprs(reader.tokens(text))
 
 
 def parse_vnnlib(text: str, file: str = "") -> Property:
