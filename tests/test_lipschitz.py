@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from exactrelu.calculus import derivative
 from exactrelu.domain import Domain
 from exactrelu.errors import InputError, LimitReached
+from exactrelu.io.case import case_to_json
 from exactrelu.lipschitz import LipschitzResult, lipschitz
 from exactrelu.network import Network, activation, affine
 from exactrelu.norms import Algebraic, maximum, norm_1, norm_2, norm_inf
@@ -29,7 +30,7 @@ def _as_alg(x):
 
 
 def brute_lipschitz(net: Network, norm: str, domain: Domain | None = None):
-    regions = full_dimensional_regions(net, domain)
+    regions = full_dimensional_regions(case_to_json(net, domain))
     values = [NORMS[norm](fmpq_matrix(r.jacobian)) for r in regions]
     return maximum(values)[1], regions
 
