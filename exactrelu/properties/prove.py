@@ -193,7 +193,9 @@ def prove(
 
     for g, s in zip(groups, sets):
         if s is None:
-            cert_groups.append({"disjuncts": list(g.indices), "empty": True})
+            A = [list(a.x_coef) for a in g.input_atoms]
+            farkas = feasible_point(A, [-a.const for a in g.input_atoms], dim=net.input_dim).farkas or ()
+            cert_groups.append({"disjuncts": list(g.indices), "empty": [[j, format_number(v)] for j, v in enumerate(farkas) if v]})
             continue
         remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
         gopts = Options(**{**opts.__dict__, "time_limit": remaining, "max_nodes": max_nodes})

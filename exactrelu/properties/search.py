@@ -60,13 +60,15 @@ Witness = tuple[tuple[Fraction, ...], tuple[Fraction, ...], int]  # x, f(x), con
 @dataclass(frozen=True)
 class Options:
     """Search settings. ``input_split_dims``: split inputs when there are at most this many
-    (and more than ``neuron_split_below`` unstable neurons); ``lp``: use the LP relaxation;
+    (and more than ``neuron_split_below`` unstable neurons, and fewer than ``max_input_depth``
+    input splits above: input splits alone need not end where a bound is touched); ``lp``: use the LP relaxation;
     ``attack``: random points and gradient steps at the root."""
 
     time_limit: float | None = None
     max_nodes: int | None = None
     input_split_dims: int = 8
     neuron_split_below: int = 12
+    max_input_depth: int = 40
     lp: bool = True
     attack: int = 256
     seed: int = 0
@@ -362,7 +364,7 @@ class _Search:
             self.limit()
             node, box, restrict, open_, depth = stack.pop()
             self.stats.nodes += 1
-            outcome = self.process(node, box, restrict, open_)
+            outcome = self.process(node, box, restrict, open_, depth)
             if not isinstance(outcome, _Open):
                 return SearchOutcome(outcome, tree, self.settled / self.volume if self.volume else Fraction(0), self.stats)
             remaining, split = outcome.remaining, outcome.split
@@ -376,10 +378,10 @@ class _Search:
             node["split"] = split["json"]
             node["children"] = [{}, {}]
             for child, (cbox, crestrict) in zip(node["children"], split["children"]):
-                stack.append((child, cbox, crestrict, remaining, depth + 1))
+                stack.append((child, cbox, crestrict, remaining, depth + ("input" in split["json"])))
         return SearchOutcome(None, tree, Fraction(1), self.stats)
 
-    def process(self, node: dict[str, Any], box: Box, restrict: Restrict, open_: tuple[int, ...]) -> "Witness | _Open":
+    def process(self, node: dict[str, Any], box: Box, restrict: Restrict, open_: tuple[int, ...], depth: int = 0) -> "Witness | _Open":
         m = self.m
         proofs: list[dict[str, Any]] = []
         node["proofs"] = proofs
@@ -505,12 +507,12 @@ class _Search:
             return found
         if not unstable:
             return _Open(tuple(remaining), None)  # an undecided exact LP: cannot happen
-        return _Open(tuple(remaining), self.split(box, restrict, eb, pieces, unstable, hardest, lbs_by_conj))
+        return _Open(tuple(remaining), self.split(box, restrict, eb, pieces, unstable, hardest, lbs_by_conj, depth))
 
-    def split(self, box: Box, restrict: Restrict, eb: Bounds, pieces: Any, unstable: list[tuple[int, int]], hardest: Any, lbs_by_conj: Any) -> dict[str, Any]:
+    def split(self, box: Box, restrict: Restrict, eb: Bounds, pieces: Any, unstable: list[tuple[int, int]], hardest: Any, lbs_by_conj: Any, depth: int) -> dict[str, Any]:
         n = self.m.input_dim
         widths = [hi - lo for lo, hi in box]
-        if n <= self.opts.input_split_dims and len(unstable) > self.opts.neuron_split_below:
+        if n <= self.opts.input_split_dims and len(unstable) > self.opts.neuron_split_below and depth < self.opts.max_input_depth:
             d = None
             if hardest is not None:
                 _, k, j = hardest
