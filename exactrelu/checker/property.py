@@ -23,7 +23,8 @@ convex hull of its activation's graph on ``[lo, hi]``, multiplier ``λ = s ν`` 
 piece's slope, or for σ convex there the slope of the piece covering the longest part of
 the interval (first on ties) when ``ν >= 0`` and the chord slope rounded to the nearest
 multiple of ``2^-slope_bits`` (ties up) when ``ν < 0``, swapped for concave σ, the rounded
-chord otherwise; a point interval at a knot uses the slope on its right; each bound
+chord otherwise, then λ rounded to the nearest multiple of ``2^-lambda_bits`` (ties up); a
+point interval at a knot uses the slope on its right; each bound
 rounded outward to a multiple of ``2^-grid_bits``, then cut by the node's splits). A node
 whose cut leaves a neuron no value is empty. A proof of conjunction k is one of:
 
@@ -112,9 +113,10 @@ def _check(doc: Any, rd: Reader, case: tuple[Net, tuple[Row, ...]] | None) -> Ve
     net = read_network(d["network"], "network", rd.limits)
     if case is not None and net != case[0]:
         raise Rejected("network: the certificate is about another network than the given case")
-    rules = rd.obj(d["rules"], "rules", ("grid_bits", "slope_bits"))
+    rules = rd.obj(d["rules"], "rules", ("grid_bits", "slope_bits", "lambda_bits"))
     grid = rd.integer(rules["grid_bits"], "rules.grid_bits", 0, MAX_BITS)
     sbits = rd.integer(rules["slope_bits"], "rules.slope_bits", 0, MAX_BITS)
+    lbits = rd.integer(rules["lambda_bits"], "rules.lambda_bits", 0, MAX_BITS)
     p = rd.obj(d["property"], "property", ("input_dim", "output_dim", "disjuncts"))
     n = rd.integer(p["input_dim"], "property.input_dim", 1)
     k = rd.integer(p["output_dim"], "property.output_dim", 1)
@@ -123,7 +125,7 @@ def _check(doc: Any, rd: Reader, case: tuple[Net, tuple[Row, ...]] | None) -> Ve
     disjuncts = [_atoms(rd, c, f"property.disjuncts[{i}]", n, k) for i, c in enumerate(rd.items(p["disjuncts"], "property.disjuncts", nonempty=True))]
     covered: dict[int, int] = {}
     stats = {"groups": 0, "nodes": 0, "leaves": 0, "proofs": 0}
-    ctx = _Ctx(net, grid, sbits)
+    ctx = _Ctx(net, grid, sbits, lbits)
     for gi, g in enumerate(rd.items(d["groups"], "groups")):
         path = f"groups[{gi}]"
         gd = rd.mapping(g, path)
@@ -225,10 +227,11 @@ class _Hull:
 
 
 class _Ctx:
-    def __init__(self, net: Net, grid: int, sbits: int) -> None:
+    def __init__(self, net: Net, grid: int, sbits: int, lbits: int) -> None:
         self.net = net
         self.grid = 1 << grid
         self.sbits = 1 << sbits
+        self.lbits = 1 << lbits
         self.affines = net.affines
         self.acts = net.activations
 
@@ -267,7 +270,7 @@ class _Ctx:
                         lam.append(Fraction(0))
                         continue
                     else:
-                        li = nu * (h.plus if nu > 0 else h.minus)
+                        li = Fraction(math.floor(nu * (h.plus if nu > 0 else h.minus) * self.lbits + Fraction(1, 2)), self.lbits)
                     lam.append(li)
                     d[r] += min(nu * a - li * t for t, a in h.verts)
                 d[r] += _dot(lam, A.bias)

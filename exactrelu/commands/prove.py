@@ -24,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="CERT", help="write the holds certificate here")
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long: unknown, exit 3")
     p.add_argument("--max-nodes", type=int, metavar="N", help="stop after N search nodes: unknown, exit 3")
+    p.add_argument("--result", metavar="FILE", help="also write a VNN-COMP result file (sat with the witness, unsat, unknown)")
     p.add_argument("--no-lp", action="store_true", help="no LP relaxation (symbolic bounds and splits only)")
 
 
@@ -50,6 +51,18 @@ def text(res: ProveResult, net: str, prop: str) -> str:
     return "\n".join(lines)
 
 
+def _write_result(path: str | None, res: ProveResult) -> None:
+    if path is None:
+        return
+    from ..properties.result import result_text
+
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(result_text(res))
+    except OSError as err:
+        raise InputError(f"cannot write the result file: {err.strerror or err}", path="--result") from None
+
+
 def run(args: argparse.Namespace) -> Outcome:
     case = load(args.network)
     prop = read_vnnlib(args.property)
@@ -62,8 +75,10 @@ def run(args: argparse.Namespace) -> Outcome:
     except LimitReached as e:
         partial = e.partial
         if isinstance(partial, ProveResult):
+            _write_result(args.result, partial)
             raise LimitReached(str(e), partial=Outcome(partial.to_json(), text(partial, args.network, args.property), 3)) from None
         raise
+    _write_result(args.result, res)
     doc = res.to_json()
     if args.output is not None and res.certificate is not None:
         try:

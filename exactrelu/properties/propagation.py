@@ -22,7 +22,8 @@ for σ convex on ``[lo, hi]`` (slopes increasing), ``λ = s⁺ ν`` when ``ν >=
 slope of the piece covering the longest part of ``[lo, hi]`` (the first on ties), and
 ``λ = s⁻ ν`` when ``ν < 0`` with s⁻ the chord slope ``(σ(hi) − σ(lo)) / (hi − lo)`` rounded
 to the nearest multiple of ``2^-SLOPE_BITS`` (ties up); concave: the roles swapped;
-otherwise the rounded chord for both signs. `exact_bounds` applies it layer by layer
+otherwise the rounded chord for both signs; then λ rounded to the nearest multiple of
+``2^-LAMBDA_BITS`` (ties up), so that numbers stay short (any λ is valid). `exact_bounds` applies it layer by layer
 to ``±z_l`` and rounds each bound outward to a multiple of ``2^-GRID_BITS``, then
 intersects it with the branch's restriction (a neuron split). The rule and the
 rounding are part of the certificate format: the independent checker
@@ -57,6 +58,7 @@ from ..numbers import to_fmpq, to_fraction
 
 GRID_BITS = 32
 SLOPE_BITS = 16
+LAMBDA_BITS = 40
 
 Box = Sequence[tuple[Fraction, Fraction]]
 Bounds = list[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]]  # per hidden layer: (lo, hi)
@@ -218,10 +220,41 @@ def _backward(
     """From objectives ``C a_{layer-1} + d`` (rows) down to the input: returns the input
     coefficients and the constants, with the neurons' contributions added."""
     rows = C.nrows()
+    zero = fmpq(0)
     for l in range(layer - 1, -1, -1):
         nu = C.entries()
         w = C.ncols()
         lam = []
+        if lambdas is None and m.all_relu:
+            # ReLU: λ = ν s rounded to the grid; the term is the minimum over the hull's vertices,
+            # (lo, 0), (0, 0), (hi, hi) when unstable, the segment's ends when stable
+            sp = [p.s_plus for p in pieces[l]]
+            sm = [p.s_minus for p in pieces[l]]
+            lo = [p.vertices[0][0] for p in pieces[l]]
+            hi = [p.vertices[-1][0] for p in pieces[l]]
+            state = [0 if p.vertices[-1][0] <= 0 else 1 if p.vertices[0][0] >= 0 else 2 for p in pieces[l]]
+            for r in range(rows):
+                acc = zero
+                for i, v in enumerate(nu[r * w : (r + 1) * w]):
+                    if v == 0:
+                        lam.append(zero)
+                        continue
+                    li = _to_grid(v * (sp[i] if v > 0 else sm[i]))
+                    lam.append(li)
+                    st = state[i]
+                    if st == 2:
+                        acc += min(-li * lo[i], zero, (v - li) * hi[i])
+                    elif st == 1:
+                        acc += min((v - li) * lo[i], (v - li) * hi[i])
+                    else:
+                        acc += min(-li * lo[i], -li * hi[i])
+                d[r] += acc
+            L = fmpq_mat(rows, w, lam)
+            Lb = L * m.b[l]
+            for r in range(rows):
+                d[r] += Lb[r, 0]
+            C = L * m.W[l]
+            continue
         for r in range(rows):
             for i in range(w):
                 v = nu[r * w + i]
@@ -232,19 +265,22 @@ def _backward(
                     lam.append(fmpq(0))
                     continue
                 else:
-                    li = v * (p.s_plus if v > 0 else p.s_minus)
+                    li = _to_grid(v * (p.s_plus if v > 0 else p.s_minus))
                 lam.append(li)
-                if p.linear and lambdas is None:
-                    t, a = p.vertices[0]
-                    d[r] += v * a - li * t
-                else:
-                    d[r] += _contribution(p, v, li)
+                d[r] += _contribution(p, v, li)
         L = fmpq_mat(rows, w, lam)
         Lb = L * m.b[l]
         for r in range(rows):
             d[r] += Lb[r, 0]
         C = L * m.W[l]
     return C, d
+
+
+def _to_grid(q: fmpq) -> fmpq:
+    """q rounded to the nearest multiple of ``2^-LAMBDA_BITS`` (ties up): keeps the rule's
+    multipliers short, so that numbers do not grow from layer to layer."""
+    scale = 1 << LAMBDA_BITS
+    return fmpq((q * scale + fmpq(1, 2)).floor(), scale)
 
 
 def _round_down(q: fmpq) -> Fraction:

@@ -31,7 +31,7 @@ from ..network import Network
 from ..numbers import format_number, to_fraction
 from ..polyhedra import OPTIMAL, feasible_point, lp_max
 from .formula import Atom, Group, Property
-from .propagation import GRID_BITS, SLOPE_BITS, Model
+from .propagation import GRID_BITS, LAMBDA_BITS, SLOPE_BITS, Model
 from .replay import Replay, replay
 from .search import Options, SearchLimit, search
 
@@ -228,7 +228,7 @@ def prove(
             "claim": "holds",
             "network": case_to_json(net),
             "property": prop.to_json(),
-            "rules": {"grid_bits": GRID_BITS, "slope_bits": SLOPE_BITS},
+            "rules": {"grid_bits": GRID_BITS, "slope_bits": SLOPE_BITS, "lambda_bits": LAMBDA_BITS},
             "groups": cert_groups,
         }
     return ProveResult("holds", "exact", settled=Fraction(1), certificate=cert, diagnostics=diagnostics([]))

@@ -104,6 +104,41 @@ def parse_result(text: str, file: str = "") -> ResultFile:
     return ResultFile(claim, kind, tuple(pairs), file)
 
 
+def decimal_text(q: Fraction) -> str:
+    """The exact decimal of q when it has one (denominator 2^a 5^b), else the nearest binary64 as repr.
+
+    >>> decimal_text(Fraction(255, 256)), decimal_text(Fraction(-3, 4)), decimal_text(Fraction(1, 3))
+    ('0.99609375', '-0.75', '0.3333333333333333')
+    """
+    den = q.denominator
+    a = b = 0
+    while den % 2 == 0:
+        den //= 2
+        a += 1
+    while den % 5 == 0:
+        den //= 5
+        b += 1
+    if den != 1:
+        return repr(float(q))
+    digits = max(a, b)
+    scaled = abs(q.numerator) * (10**digits // q.denominator)
+    body = str(scaled).rjust(digits + 1, "0")
+    text = body if digits == 0 else body[:-digits] + "." + body[-digits:]
+    return ("-" if q < 0 else "") + text
+
+
+def result_text(res: Any) -> str:
+    """A VNN-COMP result file for a `ProveResult`: ``unsat``, ``sat`` with the witness (exact
+    decimals where they exist), or ``unknown``."""
+    if res.value == "holds":
+        return "unsat\n"
+    if res.value == "violated":
+        c = res.counterexample
+        pairs = [f"(X_{i} {decimal_text(v)})" for i, v in enumerate(c.x)] + [f"(Y_{j} {decimal_text(v)})" for j, v in enumerate(c.y)]
+        return "sat\n(" + "\n ".join(pairs) + ")\n"
+    return "unknown\n"
+
+
 def read_result(path: str | Path) -> ResultFile:
     p = Path(path)
     try:

@@ -436,19 +436,24 @@ class _Search:
                 hardest = (float(lbs[j]), k, j)
         if not remaining:
             return _CLOSED
-        if eb is None:
+        # floats steer: which neurons look unstable; the exact bounds are computed only to prove
+        float_unstable = [(l, i) for l in range(len(fb.lo)) for i in range(len(fb.lo[l])) if fb.lo[l][i] < 0 < fb.hi[l][i]]
+        if eb is None and (not relu or not float_unstable):
             self.stats.exact_bounds += 1
             eb = exact_bounds(m, box, restrict)
             if eb is None:
                 proofs.append({"kind": "empty"})
                 self.stats.proofs["empty"] += 1
                 return _CLOSED
-        pieces = pieces_of(m, eb)
-        unstable = [(l, i) for l, ps in enumerate(pieces) for i, p in enumerate(ps) if not p.linear]
+        pieces = pieces_of(m, eb) if eb is not None else None
+        if pieces is not None:
+            unstable = [(l, i) for l, ps in enumerate(pieces) for i, p in enumerate(ps) if not p.linear]
+        else:
+            unstable = float_unstable
         candidates: list[np.ndarray] = []
         # 4. affine: exact LP
         if not unstable:
-            affine = self.affine_rows([(lo, hi) for lo, hi in eb])
+            affine = self.affine_rows([(lo, hi) for lo, hi in eb])  # type: ignore[union-attr]
             for k in list(remaining):
                 res = self.affine_lp(box, affine, k)
                 if isinstance(res, tuple):
@@ -466,7 +471,7 @@ class _Search:
                 atoms = self.conjs[k]
                 self.stats.lps += 1
                 rel = solve_relaxation(
-                    m, eb, box,
+                    m, eb if eb is not None else _fraction_bounds(fb), box,
                     [([float(v) for v in a.y_coef], [float(v) for v in a.x_coef]) for a in atoms],
                     [float(a.const) for a in atoms],
                     [([float(v) for v in a.x_coef], float(a.const)) for a in self.input_rows],
@@ -483,6 +488,14 @@ class _Search:
                     continue
                 cy, cx, const = _combine(atoms, theta, self.input_rows, ys, m.input_dim, m.output_dim)
                 lam = exact_multipliers_all(rel.lambdas)
+                if eb is None:
+                    self.stats.exact_bounds += 1
+                    eb = exact_bounds(m, box, restrict)
+                    if eb is None:
+                        proofs.append({"kind": "empty"})
+                        self.stats.proofs["empty"] += 1
+                        return _CLOSED
+                    pieces = pieces_of(m, eb)
                 bound = layered_bound(m, eb, box, cy, cx, const, lam, pieces)
                 strict = any(t and a.strict for t, a in zip(theta, atoms))
                 if _closes(bound, strict):
@@ -507,7 +520,7 @@ class _Search:
             return found
         if not unstable:
             return _Open(tuple(remaining), None)  # an undecided exact LP: cannot happen
-        return _Open(tuple(remaining), self.split(box, restrict, eb, pieces, unstable, hardest, lbs_by_conj, depth))
+        return _Open(tuple(remaining), self.split(box, restrict, eb if eb is not None else _fraction_bounds(fb), pieces, unstable, hardest, lbs_by_conj, depth))
 
     def split(self, box: Box, restrict: Restrict, eb: Bounds, pieces: Any, unstable: list[tuple[int, int]], hardest: Any, lbs_by_conj: Any, depth: int) -> dict[str, Any]:
         n = self.m.input_dim
@@ -569,6 +582,11 @@ def _piece_of(f: Any, lo: Fraction | None, hi: Fraction | None) -> int:
     while j < len(f.knots) and f.knots[j] <= t:
         j += 1
     return j
+
+
+def _fraction_bounds(fb: Any) -> Bounds:
+    """Float bounds as the exact rationals they denote (a proposal for the LP and the splits)."""
+    return [(tuple(Fraction(float(v)) for v in lo), tuple(Fraction(float(v)) for v in hi)) for lo, hi in zip(fb.lo, fb.hi)]
 
 
 def _float_from_exact(m: Model, eb: Bounds) -> Any:
