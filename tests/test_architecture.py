@@ -29,6 +29,7 @@ FLOORS: dict[str, int] = {
     "exactrelu.smoothing": 5,
     "exactrelu.floats": 6,
     "exactrelu.io": 7,
+    "exactrelu.io.case": 1,  # the case format itself: core types to and from JSON
     "exactrelu.distributed": 8,
     "exactrelu.check": 9,
     "exactrelu.checker": 9,
