@@ -278,14 +278,42 @@ class _Search:
         return False
 
     def _check_limits(self, node: _Node, stack: list[_Node]) -> None:
-        c = self.counters
-        if self.max_nodes is not None and c["nodes"] > self.max_nodes or (
-            self.time_limit is not None and time.perf_counter() - self.start > self.time_limit
-        ):
-            raise LimitReached(
-                f"stopped after {c['nodes'] - 1} nodes",
-                partial=_partial(self.norm, self.best, stack + [node], c, self.stats, self.start),
-            )
+        """Raise `LimitReached` with `_partial` when a node or time limit is passed."""
+        done = self.counters["nodes"] - 1
+        if self.max_nodes is not None and done >= self.max_nodes:
+            message = f"node limit of {self.max_nodes} reached"
+        elif self.time_limit is not None and time.perf_counter() - self.start > self.time_limit:
+            message = f"time limit of {self.time_limit:g} s reached after {done} nodes"
+        else:
+            return
+        raise LimitReached(message, partial=self._partial(stack + [node]))
+
+    def _partial(self, open_nodes: list[_Node]) -> LipschitzResult:
+        """What a limit leaves: the certified bracket ``[lower, upper]`` of L, ``lower`` the
+        incumbent's (a rational within a relative 2⁻³⁰ of it), ``upper`` the largest bound
+        of an open node (or the incumbent's upper end, if larger); with no bound on some
+        open node (``prune=False``), a certified lower bound only."""
+        best = self.best
+        bounds = [nd.bound if nd.bound is not None else self.ibound.value(nd.B) if nd.B is not None else None
+                  for nd in open_nodes]
+        lo = best.lower if best.value is not None else Fraction(0)
+        if bounds and all(b is not None for b in bounds):
+            top = to_fraction(max(bounds))
+            upper = top if self.norm != "2" else _sqrt_upper(top)
+            if best.value is not None:
+                upper = max(upper, _tight_upper(best.value))
+            q = Quantity(upper, CERTIFIED, upper=True, interval=(lo, upper))
+        else:
+            q = Quantity(lo, CERTIFIED, lower=True)
+        return LipschitzResult(
+            self.norm,
+            q,
+            best.value,
+            None if best.point is None else tuple(to_fraction(v) for v in best.point),
+            best.states,
+            None if best.J is None else matrix_fractions(best.J),
+            _diagnostics(self.counters, self.stats, self.start),
+        )
 
     def _offer_leaf(self, J: fmpq_mat, point: list[fmpq], states: tuple[tuple[int, ...], ...]) -> None:
         """A complete pattern: its Jacobian replaces the incumbent when its norm is larger."""
@@ -295,7 +323,7 @@ class _Search:
             return
         value = self.evaluate(J)
         if best.value is None or _compare(value, best.value) > 0:
-            lower = lower_rational(value)
+            lower = _tight_lower(value)
             lo = to_fmpq(lower)
             self.best = _Incumbent(value, lower, point, states, J, lo * lo if self.norm == "2" else lo)
 
@@ -628,6 +656,31 @@ def _compare(a: Fraction | Algebraic, b: Fraction | Algebraic) -> int:
     return a.compare(b)
 
 
+def _tight_lower(value: Fraction | Algebraic) -> Fraction:
+    """A rational ``<= value`` within a relative ``2⁻³⁰`` of it (the value itself when
+    rational): the incumbent's threshold, so that the pruning of an ℓ2 search is not lost to
+    a coarse isolating interval.
+
+    >>> from exactrelu.core.algebraic import sqrt_of_largest_root
+    >>> root2 = sqrt_of_largest_root((-2, 1))              # isolated in [1, 2]
+    >>> 0 < 2 - _tight_lower(root2) ** 2 < Fraction(1, 2**28)
+    True
+    """
+    if isinstance(value, Fraction) or value.is_rational:
+        return lower_rational(value)
+    while value.interval[0] <= 0:  # an irrational norm is positive
+        value = value.refine((value.interval[1] - value.interval[0]) / 4)
+    return value.refine(value.interval[0] / 2**30).interval[0]
+
+
+def _tight_upper(value: Fraction | Algebraic) -> Fraction:
+    """A rational ``>= value`` within a relative ``2⁻³⁰`` of it (as `_tight_lower`)."""
+    if isinstance(value, Fraction) or value.is_rational:
+        return value if isinstance(value, Fraction) else value.value
+    lower = _tight_lower(value)
+    return value.refine(lower / 2**30).interval[1]
+
+
 def _quantity(value: Fraction | Algebraic) -> Quantity:
     if isinstance(value, Fraction):
         return Quantity(value, EXACT)
@@ -918,36 +971,6 @@ def _diagnostics(counters: dict[str, int], stats: LPStats, start: float) -> dict
         "exact_lps": stats.exact_lps,
         "time_s": round(time.perf_counter() - start, 6),
     }
-
-
-def _partial(norm: str, best: _Incumbent, open_nodes: list[_Node], counters: dict, stats: LPStats, start: float) -> LipschitzResult:
-    """What a limit leaves: the best value found and a certified upper bound (the largest
-    bound of an open node; without one, unknown)."""
-    value = best.value
-    bounds = [None if nd.bound is None else to_fraction(nd.bound) for nd in open_nodes]
-    upper: Fraction | None = None
-    if bounds and all(b is not None for b in bounds):
-        top = max(bounds)
-        upper = top if norm != "2" else _sqrt_upper(top)
-        if value is not None:
-            upper = max(upper, _upper_of(value))
-    lo = lower_rational(value) if value is not None else Fraction(0)
-    q = Quantity(upper, CERTIFIED, upper=True, interval=(lo, upper)) if upper is not None else Quantity(
-        None, CERTIFIED, lower=True, interval=None
-    )
-    return LipschitzResult(
-        norm,
-        q,
-        value,
-        None if best.point is None else tuple(to_fraction(v) for v in best.point),
-        best.states,
-        None if best.J is None else matrix_fractions(best.J),
-        _diagnostics(counters, stats, start),
-    )
-
-
-def _upper_of(value: Fraction | Algebraic) -> Fraction:
-    return value if isinstance(value, Fraction) else (value.value if value.is_rational else value.interval[1])
 
 
 def _sqrt_upper(q: Fraction) -> Fraction:

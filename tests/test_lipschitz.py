@@ -220,3 +220,22 @@ def test_interval_start_is_the_sum_of_the_neurons_terms():
                     slo[i][c] += tlo[i][c]
                     shi[i][c] += thi[i][c]
         assert (lo, hi) == (slo, shi)
+
+
+def test_l2_limit_gives_the_real_bracket_and_says_which_limit():
+    """At a limit the ℓ2 bracket's ends are the incumbent's value (to a relative 2⁻³⁰,
+    not its coarse isolating interval) and the largest open bound; the message names the
+    limit that was reached."""
+    net = Network.from_layers(2, [affine([[1, 2], [2, -1], [1, -1], [3, 1]], [0, 1, -1, 2]), activation("relu"),
+                                  affine([[1, 1, -1, 1], [2, -1, 1, 0]])])
+    exact = lipschitz(net, "2").exact
+    with pytest.raises(LimitReached) as e:
+        lipschitz(net, "2", max_nodes=6)
+    assert "node limit of 6 reached" in str(e.value)
+    partial = e.value.partial
+    lo, hi = partial.value.interval
+    assert _as_alg(exact).compare(lo) >= 0 and _as_alg(exact).compare(hi) <= 0
+    found = _as_alg(partial.exact)  # the best found so far: lo sits just below it
+    assert found.compare(lo) >= 0 and found.compare(lo * (1 + Fraction(1, 2**29))) <= 0
+    with pytest.raises(LimitReached, match="time limit of 0 s reached after 0 nodes"):
+        lipschitz(net, "2", time_limit=0)
