@@ -9,7 +9,7 @@ an interior point by back substitution. Exponential in the number of neurons: fo
 nets with a handful of neurons, as an oracle.
 
 `full_dimensional_regions(net, domain)` returns, for every region with nonempty
-interior, its pattern, an interior point, its exact Jacobian and offset. Other test
+interior, its pattern, an interior point, its exact Jacobian and offset, and its rows. Other test
 files reuse it (for example to brute-force Lipschitz constants as the largest norm of
 these Jacobians).
 """
@@ -33,6 +33,7 @@ class BruteRegion:
     point: tuple[Fraction, ...]
     jacobian: tuple[tuple[Fraction, ...], ...]
     offset: tuple[Fraction, ...]
+    rows: tuple[Row, ...] = ()  # the cell's strict rows a x < b (domain rows included)
 
 
 def _matmul(W: Sequence[Sequence[Fraction]], M: Sequence[Sequence[Fraction]]) -> list[list[Fraction]]:
@@ -106,7 +107,7 @@ def full_dimensional_regions(net: Network, domain: Domain | None = None) -> list
             cf = [a + b for a, b in zip(_matvec(W, c), chain.affines[-1].bias)]
             point = strict_point(rows + dom_rows, n)
             assert point is not None
-            out.append(BruteRegion(tuple(pattern), point, tuple(map(tuple, Jf)), tuple(cf)))
+            out.append(BruteRegion(tuple(pattern), point, tuple(map(tuple, Jf)), tuple(cf), tuple(rows + dom_rows)))
             return
         W = [list(r) for r in chain.affines[l].weight]
         G = _matmul(W, J)
