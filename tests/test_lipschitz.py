@@ -239,3 +239,26 @@ def test_l2_limit_gives_the_real_bracket_and_says_which_limit():
     assert found.compare(lo) >= 0 and found.compare(lo * (1 + Fraction(1, 2**29))) <= 0
     with pytest.raises(LimitReached, match="time limit of 0 s reached after 0 nodes"):
         lipschitz(net, "2", time_limit=0)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2), st.data())
+def test_local_lipschitz_on_balls_against_the_brute_force(net, data):
+    """ℓ∞ and ℓ1 balls are polytope domains: L over them equals the brute force over the
+    regions meeting the ball; every point of the ball's boundary box is in the ℓ∞ ball."""
+    center = data.draw(points(net.input_dim, 2, 1))
+    radius = data.draw(st.sampled_from([Fraction(1, 4), Fraction(1), Fraction(3)]))
+    for ball_norm in ("inf", "1"):
+        ball = Domain.ball(center, radius, ball_norm)
+        corner = [c + radius for c in center]
+        assert ball.contains(corner) == (ball_norm == "inf" or net.input_dim == 1)
+        for p in ("inf", "1"):
+            expected, _ = brute_lipschitz(net, p, ball)
+            assert lipschitz(net, p, ball).exact == expected
+
+
+def test_l2_ball_is_stated_as_a_limit():
+    with pytest.raises(InputError, match="not a polytope"):
+        Domain.ball([0, 0], 1, norm=2)
+    with pytest.raises(InputError):
+        Domain.ball([0], 0)
