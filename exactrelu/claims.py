@@ -78,9 +78,12 @@ class LipschitzClaimCheck:
     def __str__(self) -> str:
         bound = "≥" if self.side == "upper" else "≤"
         gap = str(self.gap) if self.gap is not None else f"in [{self.gap_interval[0]}, {self.gap_interval[1]}]"
-        return (f"claimed L_{self.norm} {bound} {float(self.claimed)!r} ({self.claimed}): {self.value}; "
-                f"exact L = {self.exact.algebraic or self.exact.value} ≈ {float(self.exact.value):.17g}; "
-                f"claimed − L = {gap} ≈ {self.gap_decimal}")
+        exact = (f"{self.exact.value}" if self.exact.algebraic is None and len(str(self.exact.value)) < 40
+                 else "an algebraic number")
+        if len(gap) > 60:
+            gap = "an interval of width 2⁻⁶⁰ around it"
+        return (f"claimed L_{self.norm} {bound} {float(self.claimed)!r}: {self.value}; exact L = {exact} "
+                f"≈ {float(self.exact.value):.17g}; claimed − L ≈ {self.gap_decimal} (exactly {gap})")
 
 
 def check_lipschitz_claim(

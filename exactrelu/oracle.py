@@ -341,9 +341,10 @@ class Disagreement:
     Clarke generators for the ``clarke`` reference at a kink). ``got``: the other value
     (NaN and infinities included: they never match). ``matches``: the conventions and op
     presets whose ``DΦ`` equals ``got`` within the tolerance (named ones, and
-    ``c=<rational>`` for the family). ``in_clarke``: whether ``got`` (read as the nearest
-    simple rational within the tolerance) lies in the Clarke Jacobian, exactly decided
-    (None for an output, or a value that is not finite). ``float64_exact``: whether every
+    ``c=<rational>`` for the family). ``in_clarke``: whether ``got`` lies in the Clarke
+    Jacobian within the tolerance (``_in_hull``: near a generator, or the simplest
+    rationals near it inside it exactly, or a float LP's distance; None for an output, or
+    a value that is not finite). ``float64_exact``: whether every
     float64 evaluation computes the point's kinks exactly (`exactrelu.kinkpoints`).
     """
 
@@ -363,7 +364,9 @@ class OracleReport:
     """Every point checked, by kind, and every disagreement found.
 
     ``ok``: no disagreement and, unless ``require_kinks`` is False, at least one point on
-    a kink (when the network has any). ``str(report)`` is a readable table.
+    a kink (when the network has a neuron with a knot whose pre-activation moves; one that
+    moves but never reaches its knot also makes the report not ok: pass
+    ``require_kinks=False`` there). ``str(report)`` is a readable table.
     """
 
     reference: str
@@ -479,9 +482,23 @@ def compare(
     found = []
     for sp in pts:
         found.extend(_check_point(net, impl, sp, conv, tolerance))
-    has_kinks = any(fn.knots for fns in net.chain.acts for fn in fns)
+    has_kinks = _has_moving_neuron(net)
     label = reference if isinstance(reference, str) else getattr(reference, "describe", lambda: str(reference))()
     return OracleReport(label, tolerance, pts, tuple(found), require_kinks, has_kinks)
+
+
+def _has_moving_neuron(net: Network) -> bool:
+    """Whether some neuron with a knot has a pre-activation that is not constant (inputs
+    move; a neuron moves when its row reaches a moving neuron of the layer below): a net
+    without one has no kink to hit. (A moving neuron may still never reach its knot.)"""
+    moving = [True] * net.input_dim
+    chain = net.chain
+    for l, fns in enumerate(chain.acts):
+        pre = [any(w != 0 and m for w, m in zip(row, moving)) for row in chain.affines[l].weight]
+        if any(p and fn.knots for p, fn in zip(pre, fns)):
+            return True
+        moving = [p and len(fn.slopes) > 0 and any(s != 0 for s in fn.slopes) for p, fn in zip(pre, fns)]
+    return False
 
 
 def _is_torch_module(obj: Any) -> bool:
@@ -541,8 +558,33 @@ def _snap(v: float, tol: float) -> Fraction:
 
 
 def _in_hull(generators: Sequence[Any], rows: Sequence[Sequence[float]], tol: float) -> bool:
+    """Whether a float matrix lies in the hull of the generators within the tolerance: it
+    is close to a generator, or the simplest rationals near it lie in the hull exactly
+    (`convex_weights`), or a float LP finds convex weights within the tolerance of it (the
+    generators of a float network have long exact fractions)."""
+    if any(_close(g, rows, tol) for g in generators):
+        return True
     snapped = [[_snap(v, tol) for v in r] for r in rows]
-    return convex_weights(generators, snapped) is not None
+    if convex_weights(generators, snapped) is not None:
+        return True
+    return len(generators) > 1 and _float_hull_distance(generators, rows) <= tol
+
+
+def _float_hull_distance(generators: Sequence[Any], rows: Sequence[Sequence[float]]) -> float:
+    """``min over convex weights λ of max_ij |Σ λ_g G_g − M|_ij / (1 + |M_ij|)``, by a float LP."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    G = np.array([[float(v) for r in g for v in r] for g in generators]).T  # entries × generators
+    m = np.array([v for r in rows for v in r])
+    scale = 1 + np.abs(m)
+    k = G.shape[1]
+    A = np.vstack([np.hstack([G / scale[:, None], -np.ones((len(m), 1))]),
+                   np.hstack([-G / scale[:, None], -np.ones((len(m), 1))])])
+    b = np.concatenate([m / scale, -m / scale])
+    res = linprog(np.r_[np.zeros(k), 1.0], A_ub=A, b_ub=b, A_eq=np.r_[np.ones(k), 0.0][None, :], b_eq=[1.0],
+                  bounds=[(0, None)] * k + [(0, None)], method="highs")
+    return float(res.fun) if res.status == 0 else float("inf")
 
 
 def _matches(net: Network, x: tuple[Fraction, ...], rows: Sequence[Sequence[float]], tol: float) -> tuple[str, ...]:

@@ -188,6 +188,20 @@ def test_kink_points_on_torch_initialised_float32_nets(dims):
     assert report.ok and report.kink_share >= 0.8
 
 
+def test_kinks_that_float64_rounds_pass_as_clarke_values():
+    """In the plane few kink points are float64-exact, so points exactly on deeper kinks
+    fill up; there torch sees one side of the kink: a Clarke value with long exact
+    fractions, which passes within the tolerance (under a convention reference too)."""
+    from exactrelu.io.torch import network_from_torch
+
+    model = _torch_net([2, 8, 8, 1], 0)
+    net = network_from_torch(model)
+    for reference in ("clarke", "torch"):
+        report = compare(net, model, samples=30, seed=0, reference=reference)
+        assert report.ok and report.kink_share >= 0.8
+        assert any(p.kinks and not p.float64_exact for p in report.points)
+
+
 def test_a_report_on_no_kink_is_not_ok():
     net = Network.from_layers(1, [affine([[3]], [-1]), activation("relu"), affine([[1]])])  # kink at 1/3
     report = compare(net, torch_model(net), samples=10)
