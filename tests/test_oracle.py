@@ -328,3 +328,27 @@ def test_output_bounds_unbounded_and_bad_input():
     assert r.exact_upper == (None,) and r.exact_lower == (0,) and value > 10 and value == abs(point[0])
     with pytest.raises(InputError):
         check_output_bounds(net, None, [0, 0], None)
+
+
+@pytest.mark.parametrize("framework", ["jax", "tensorflow"])
+def test_jax_and_tensorflow_builders_follow_their_conventions(framework):
+    """Where jax / TensorFlow are installed (they are not dependencies): the builders'
+    Jacobians equal ``DΦ`` under the framework's convention, exactly, at kink points of
+    random dyadic nets of every kind (tests/preset_nets.py), and on the corpus's abs case."""
+    pytest.importorskip(framework)
+    from preset_nets import KINDS, check_kink_points
+
+    from exactrelu.oracle import jax_model, tensorflow_model
+
+    builder = jax_model if framework == "jax" else tensorflow_model
+    for kind in KINDS:
+        def build(net):
+            run = builder(net)
+            return lambda x: (lambda y, J: (y, [J]))(*run(x))
+
+        checked = check_kink_points(kind, 300 + KINDS.index(kind), framework, build)
+        assert checked >= 20, (kind, checked)
+    net = read_case(next(p for p in FRAMEWORK_CASES if p.stem == "abs-zero")).network
+    impl = builder(net)
+    assert compare(net, impl, reference=framework).ok
+    assert compare(net, impl, reference="clarke").ok == (framework != "jax")
