@@ -147,7 +147,7 @@ def rule_value(rule: Any, fn: PiecewiseLinear, knot: int) -> Scalar:
     """The number a rule of `_RULES` (``"left"``, ``"right"``, ``"inner"`` or a number) gives
     at knot ``knot`` of ``fn``.
 
-    >>> from exactrelu.activations import hardtanh
+    >>> from exactrelu.core.activations import hardtanh
     >>> [rule_value("inner", hardtanh(-1, 1), k) for k in (0, 1)]    # the slope between the knots
     [Fraction(1, 1), Fraction(1, 1)]
     """
