@@ -72,7 +72,7 @@ def _load_checkers() -> None:
     """Import the analysis modules that register checkers for their keys."""
     import importlib
 
-    for module in ("regions", "lipschitz", "bounds", "clarke"):
+    for module in ("regions", "lipschitz", "bounds", "clarke", "smoothing"):
         try:
             importlib.import_module(f"exactrelu.{module}_checks")
         except ModuleNotFoundError as e:
