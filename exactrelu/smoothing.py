@@ -510,11 +510,12 @@ def _monte_carlo(net: Network, x: tuple[Fraction, ...], s: Fraction, samples: in
             zs.append(z)
             a.append(act(z))
         f = a[-1] @ Ws[-1].T + bs[-1]
-        delta = np.broadcast_to(np.eye(f.shape[1]), (B, f.shape[1], f.shape[1]))
-        deltas = [delta]
+        out = f.shape[1]
+        delta = np.tile(np.eye(out), (B, 1))  # (B·out, width): one matrix product per layer
+        deltas = [delta.reshape(B, out, out)]
         for l in range(len(acts) - 1, -1, -1):
-            delta = (delta @ Ws[l + 1]) * acts[l].slope(zs[l])[:, None, :]
-            deltas.append(delta)
+            delta = (delta @ Ws[l + 1]) * np.repeat(acts[l].slope(zs[l]), out, axis=0)
+            deltas.append(delta.reshape(B, out, -1))
         deltas = deltas[::-1]
         terms = {"value": f, "gradient": deltas[0] @ Ws[0]}
         if parameters:
