@@ -13,6 +13,9 @@ correctly classified test digits, an adversarial δ by signed gradient steps (st
 kept in [0, 1]) until the true class's probability is below 1e-3; then, for each σ, the smoothed
 probability ``p̄_y = E[softmax(f(x + δ + σZ))_y]`` by Monte Carlo (``samples`` draws, a 99%
 CLT interval) and the smoothed prediction ``argmax E[softmax]``, and the same at the clean x.
+The column ‖δ‖₂ < σΦ⁻¹(p̄_y(x)) counts the digits where recovery is guaranteed: x ↦ Φ⁻¹(p̄_y(x))
+is (1/σ)-Lipschitz in ℓ2 (Salman et al. 2019), so p̄_y(x + δ) > 1/2 whenever ‖δ‖₂ < σΦ⁻¹(p̄_y(x))
+(with the Monte Carlo mean for p̄_y(x)). δ₀ is the attack's first step that flips the prediction.
 Markdown on stdout.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from statistics import NormalDist
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -114,14 +118,14 @@ def digits(count: int, samples: int, sigmas: list[float], seed: int) -> None:
     gen = torch.Generator().manual_seed(seed)
     for idx in clean_ok.tolist():
         x, label = X[idx:idx + 1], int(y[idx])
-        delta, steps = _attack(model, x, label)
-        adv = (x + delta).clamp(0, 1)
+        (flip, delta), steps = _attack(model, x, label)
+        adv, first = (x + delta).clamp(0, 1), (x + flip).clamp(0, 1)
         with torch.no_grad():
             p_adv = float(model(adv).softmax(1)[0, label])
         row = {"label": label, "steps": steps, "linf": float((adv - x).abs().max()), "l2": float((adv - x).norm()),
-               "p_adv": p_adv}
+               "l2_flip": float((first - x).norm()), "p_adv": p_adv}
         for sigma in sigmas:
-            for name, point in (("clean", x), ("adv", adv)):
+            for name, point in (("clean", x), ("adv", adv), ("flip", first)):
                 mean, half, pred = _smoothed_softmax(model, point, sigma, samples, gen)
                 row[(name, sigma)] = (float(mean[label]), half, pred == label)
         # the library's Monte Carlo on the logits (E[f], no softmax), at the largest σ
@@ -136,16 +140,22 @@ def digits(count: int, samples: int, sigmas: list[float], seed: int) -> None:
     print(f"Attack: every δ brings p_y(x + δ) below 1e-3 (max {max(r['p_adv'] for r in rows):.2e}); "
           f"‖δ‖∞ median {statistics.median(linf):.3f} (max {max(linf):.3f}), ‖δ‖₂ median "
           f"{statistics.median(r['l2'] for r in rows):.3f}, {statistics.median(r['steps'] for r in rows):.0f} steps.\n")
-    print("| σ | smoothed accuracy at x | mean p̄_y(x) | smoothed prediction at x + δ recovers y | "
-          "mean p̄_y(x + δ) [mean 99% half-width] | digits with p̄_y(x + δ) > 1/2, lower end |")
-    print("|---|---|---|---|---|---|")
+    print(f"The first step at which the prediction flips (argmax ≠ y) has ‖δ₀‖₂ median "
+          f"{statistics.median(r['l2_flip'] for r in rows):.3f}.\n")
+    print("| σ | smoothed accuracy at x | mean p̄_y(x) | x + δ: smoothed prediction = y | mean p̄_y(x + δ) "
+          "[mean 99% half-width] | lower end > 1/2 | ‖δ‖₂ < σΦ⁻¹(p̄_y(x)) | x + δ₀ (first flip): smoothed prediction = y |")
+    print("|---|---|---|---|---|---|---|---|")
+    n = len(rows)
     for sigma in sigmas:
         clean = [r[("clean", sigma)] for r in rows]
         adv = [r[("adv", sigma)] for r in rows]
+        flip = [r[("flip", sigma)] for r in rows]
         sure = sum(1 for m, h, _ in adv if m - h > 0.5)
-        print(f"| {sigma:g} | {sum(c[2] for c in clean)}/{len(rows)} | {statistics.fmean(c[0] for c in clean):.3f} | "
-              f"{sum(a[2] for a in adv)}/{len(rows)} | {statistics.fmean(a[0] for a in adv):.3f} "
-              f"[{statistics.fmean(a[1] for a in adv):.3f}] | {sure}/{len(rows)} |")
+        radius = sum(1 for r in rows if r["l2"] < sigma * NormalDist().inv_cdf(min(r[("clean", sigma)][0], 1 - 1e-12))
+                     and r[("clean", sigma)][0] > 0.5)
+        print(f"| {sigma:g} | {sum(c[2] for c in clean)}/{n} | {statistics.fmean(c[0] for c in clean):.3f} | "
+              f"{sum(a[2] for a in adv)}/{n} | {statistics.fmean(a[0] for a in adv):.3f} "
+              f"[{statistics.fmean(a[1] for a in adv):.3f}] | {sure}/{n} | {radius}/{n} | {sum(f[2] for f in flip)}/{n} |")
     print(f"\nThe library's `smoothed` (Monte Carlo on the logits, σ = {sigmas[-1]:g}): argmax E[f(x + δ + σZ)] = y on "
           f"{sum(r['logits_pred'] == r['label'] for r in rows)}/{len(rows)} digits.")
 
@@ -153,12 +163,15 @@ def digits(count: int, samples: int, sigmas: list[float], seed: int) -> None:
 def _attack(model, x, label, step: float = 0.005, max_steps: int = 2000):  # type: ignore[no-untyped-def]
     import torch
 
-    delta = torch.zeros_like(x)
+    delta, flip = torch.zeros_like(x), None
     for t in range(max_steps):
         delta.requires_grad_(True)
-        logp = model((x + delta).clamp(0, 1)).log_softmax(1)[0, label]
+        logits = model((x + delta).clamp(0, 1))
+        logp = logits.log_softmax(1)[0, label]
+        if flip is None and int(logits.argmax()) != label:
+            flip = delta.detach().clone()
         if float(logp.detach().exp()) < 1e-3:
-            return delta.detach(), t
+            return (flip, delta.detach()), t
         (grad,) = torch.autograd.grad(logp, delta)
         with torch.no_grad():
             delta = ((x + delta - step * grad.sign()).clamp(0, 1) - x).detach()
