@@ -32,9 +32,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from exactrelu.backends import numpy as nb  # noqa: E402
-from exactrelu.backends import torch as tb  # noqa: E402
-from exactrelu.operators import Activation, Linear, OperatorNetwork  # noqa: E402
+from exactrelu.floats import bounds as nb  # noqa: E402
+from exactrelu.floats.operators import Activation, Linear, OperatorNetwork  # noqa: E402
 
 
 def machine() -> str:
@@ -63,9 +62,9 @@ def run_mlp(args: argparse.Namespace) -> None:
     net = mlp(args.depth, args.width)
     print(f"# {net.name}: {args.depth} affine layers, {sum(net.widths)} ReLUs; {machine()}")
     backends = [("numpy", lambda n, p: nb.bounds(net, n, lower=False, precision=p)),
-                ("torch-cpu", lambda n, p: tb.bounds(net, n, device="cpu", lower=False, precision=p))]
+                ("torch-cpu", lambda n, p: nb.bounds(net, n, device="cpu", lower=False, precision=p, backend="torch"))]
     if torch.cuda.is_available():
-        backends.append(("torch-cuda", lambda n, p: tb.bounds(net, n, device="cuda", lower=False, precision=p)))
+        backends.append(("torch-cuda", lambda n, p: nb.bounds(net, n, device="cuda", lower=False, precision=p, backend="torch")))
     runs = [(name, prec, fn) for prec in ("float64", "float32") for name, fn in backends]
     for name, prec, fn in runs:  # warm-up: BLAS threads, first-touch pages, torch's allocator
         fn("inf", prec)
@@ -92,10 +91,10 @@ def run_mlp(args: argparse.Namespace) -> None:
 
 
 def run_digits(args: argparse.Namespace) -> None:
-    from exactrelu.estimate import lipschitz_lower
+    from exactrelu.floats.estimate import lipschitz_lower
+    from exactrelu.floats.operators import from_torch
     from exactrelu.io.case import read_case
     from exactrelu.models import digits
-    from exactrelu.operators import from_torch
 
     path = Path(args.case)
     if args.train or not path.exists():
@@ -134,9 +133,9 @@ def run_digits(args: argparse.Namespace) -> None:
 
 
 def run_maxpool(args: argparse.Namespace) -> None:
-    from exactrelu.estimate import lipschitz_lower
+    from exactrelu.floats.estimate import lipschitz_lower
+    from exactrelu.floats.operators import expand_max_pools, from_torch
     from exactrelu.models import digits
-    from exactrelu.operators import expand_max_pools, from_torch
 
     t = time.perf_counter()
     trained = digits.train(args.seed, args.epochs, digits.maxpool_architecture)

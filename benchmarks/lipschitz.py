@@ -33,10 +33,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from exactrelu.domain import Domain  # noqa: E402
-from exactrelu.errors import LimitReached  # noqa: E402
+from exactrelu.core.domain import Domain  # noqa: E402
+from exactrelu.core.errors import LimitReached  # noqa: E402
+from exactrelu.core.network import Network, activation, affine  # noqa: E402
 from exactrelu.lipschitz import lipschitz  # noqa: E402
-from exactrelu.network import Network, activation, affine  # noqa: E402
 
 RUNNER = r"""
 import json, sys, time

@@ -31,10 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from exactrelu.domain import Domain
-from exactrelu.errors import LimitReached
-from exactrelu.network import Network, activation, affine
-from exactrelu.regions import enumerate_regions, split_regions_2d
+from exactrelu.core.domain import Domain
+from exactrelu.core.errors import LimitReached
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.regions import enumerate_regions
+from exactrelu.regions.split2d import split_regions_2d
 
 PEER_SCRIPT = r"""
 import json, sys, time

@@ -42,9 +42,9 @@ from exactrelu.constructions import (  # noqa: E402
     w1inf_distance_to_square,
     yarotsky_deep,
 )
-from exactrelu.domain import Domain  # noqa: E402
+from exactrelu.core.domain import Domain  # noqa: E402
+from exactrelu.core.network import Network  # noqa: E402
 from exactrelu.lipschitz import lipschitz  # noqa: E402
-from exactrelu.network import Network, activation, affine  # noqa: E402
 
 PRINTED_K4_TABLE = {  # seed 004, 'Results and optimality of K4': l: (L, K*, K1, K2, K3, K4)
     1: (1.5, 3.0, 2.0, 1.5, 2.0, 1.5),

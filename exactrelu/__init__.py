@@ -3,11 +3,11 @@
 >>> from exactrelu import read_case, Network, affine, activation
 """
 
-from .activations import PiecewiseLinear
-from .domain import Domain
-from .errors import InputError, LimitReached
+from .core.activations import PiecewiseLinear
+from .core.domain import Domain
+from .core.errors import InputError, LimitReached
+from .core.network import Network, activation, affine
 from .io.case import Case, read_case, write_case
-from .network import Network, activation, affine
 
 __version__ = "0.1.0"
 

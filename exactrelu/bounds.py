@@ -12,11 +12,11 @@ layers; biases play no part) and an operator norm:
   segment norms);
 - ``K2`` (Virmaux–Scaman), ℓ2 only: ``"seqlip"`` is SeqLip's product over hidden layers of
   ``max_σ ‖Σ̃_{i+1} V_{i+1}ᵀ diag(σ) U_i Σ̃_i‖`` with ``W_i = U_i Σ_i V_iᵀ`` (``Σ̃ = Σ`` for the
-  first and last layer, ``Σ^{1/2}`` otherwise), certified in floats (`exactrelu.seqlip`);
+  first and last layer, ``Σ^{1/2}`` otherwise), certified in floats (`exactrelu.floats.seqlip`);
   ``"max_sigma"`` is the paper's ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖``, which
   equals ``K`` in ℓ2 (a convex function's maximum over a box is at a vertex); ℓ∞ only:
   ``"seqlip_inf"``, SeqLip's split with each factor measured in ℓ∞ (seed 004's printed K2,
-  `exactrelu.seqlip.seqlip_inf_upper`);
+  `exactrelu.floats.seqlip.seqlip_inf_upper`);
 - ``K3 = ‖ |W_ℓ| … |W_0| ‖`` (one pass of the all-ones vector through the absolute weights
   for ℓ∞, backwards for ℓ1; valid for ℓ2 too, the spectral norm being monotone on
   nonnegative matrices);
@@ -50,24 +50,13 @@ from typing import Any, Sequence
 import numpy as np
 from flint import fmpq_mat
 
-from .domain import Domain
-from .errors import InputError
-from .network import Network
-from .norms import (
-    Algebraic,
-    abs_matrix,
-    below_in_l2,
-    enclosure,
-    norm_2,
-    operator_norm,
-    parse_norm,
-    sqrt_of_largest_root,
-)
-from .floats import NUMPY, Chain
-from .numbers import to_fraction
-from .operators import exact_weights, from_network
-from .results import CERTIFIED, EXACT, Quantity
-from .seqlip import seqlip_inf_upper, seqlip_upper
+from .core.algebraic import Algebraic, enclosure, sqrt_of_largest_root
+from .core.domain import Domain
+from .core.errors import InputError
+from .core.network import Network
+from .core.norms import abs_matrix, below_in_l2, norm_2, operator_norm, parse_norm
+from .core.numbers import to_fraction
+from .core.results import CERTIFIED, EXACT, Quantity
 
 NAMES = ("K_star", "K", "K1", "K2", "K3", "K4", "C", "C_E")
 K2_DEFINITIONS = ("seqlip", "max_sigma", "seqlip_inf")
@@ -448,7 +437,7 @@ def _pattern_product(ws: Sequence[fmpq_mat], pattern: Sequence[int]) -> fmpq_mat
 def k2(net: Network, definition: str = "seqlip") -> Quantity:
     """Virmaux–Scaman's bound on the ℓ2 Lipschitz constant.
 
-    ``"seqlip"``: SeqLip's product, a certified upper bound (`exactrelu.seqlip`: float SVD
+    ``"seqlip"``: SeqLip's product, a certified upper bound (`exactrelu.floats.seqlip`: float SVD
     factors, every rounding error bounded); ``"max_sigma"``:
     ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖_2``, equal to ``K`` in ℓ2 (exact);
     ``"seqlip_inf"``: the same split as ``"seqlip"`` with each factor's norm in ℓ∞, a
@@ -463,9 +452,18 @@ def k2(net: Network, definition: str = "seqlip") -> Quantity:
     if definition == "max_sigma":
         return k_patterns(net, "2")[0]
     if definition == "seqlip_inf":
+        from .floats.seqlip import seqlip_inf_upper  # the facade's hand-over to the float floor
+
         return Quantity(seqlip_inf_upper(weights(net)), CERTIFIED, upper=True)
     if definition != "seqlip":
         raise InputError(f"expected a K2 definition among {', '.join(K2_DEFINITIONS)}, got {definition!r}", path="--k2")
+    from .floats.arithmetic import (  # the facade's hand-over to the float floor
+        NUMPY,
+        Chain,
+    )
+    from .floats.operators import exact_weights, from_network
+    from .floats.seqlip import seqlip_upper
+
     chain = Chain(from_network(net), NUMPY, exact_weights(net), norm="2")
     return Quantity(seqlip_upper([NUMPY.to_numpy(m) for m in chain.mats], chain.rads), CERTIFIED, upper=True)
 
@@ -533,8 +531,8 @@ def bounds(
     """Every bound that applies, for ``norm`` in ``{"1", "2", "inf"}``.
 
     ``backend="exact"`` computes here; ``"numpy"`` / ``"torch"`` hand over to
-    ``exactrelu.backends.<backend>.bounds(net, norm, device=device, domain=domain,
-    **float_options)`` (``mode``, ``precision``, ``samples``, ...).
+    `exactrelu.floats.bounds.bounds` (``backend=``, ``device``, ``domain`` and
+    ``**float_options``) (``mode``, ``precision``, ``samples``, ...).
     The K bounds hold on every domain; ``domain`` only bounds where the float paths
     search for a lower bound on L.
 
@@ -587,14 +585,6 @@ def bounds(
 
 def _delegate(net: Network, norm: str, backend: str, device: str | None, domain: Domain | None,
               options: dict[str, Any]) -> Bounds:
-    import importlib
+    from .floats.bounds import bounds as float_bounds
 
-    if backend not in ("numpy", "torch"):
-        raise InputError(f"expected a backend among exact, numpy, torch, got {backend!r}", path="--backend")
-    try:
-        module = importlib.import_module(f"exactrelu.backends.{backend}")
-    except ImportError as e:
-        raise InputError(f"the {backend} backend is not available ({e})", path="--backend") from None
-    if not hasattr(module, "bounds"):
-        raise InputError(f"the {backend} backend has no bounds()", path="--backend")
-    return module.bounds(net, norm, device=device, domain=domain, **options)
+    return float_bounds(net, norm, device, backend=backend, domain=domain, **options)

@@ -2,11 +2,11 @@
 
 ``DΦ_c(x) = W_L Δ_{L-1}(x) W_{L-1} … Δ_1(x) W_1`` with ``Δ_l`` the diagonal of
 activation slopes at the pre-activations; at a knot the convention decides (see
-`exactrelu.conventions`). Off the knots this is the Jacobian of f; on them it is
+`exactrelu.core.conventions`). Off the knots this is the Jacobian of f; on them it is
 what an autodiff framework with that convention computes, which need not be a
 Clarke generalised derivative (seed 003: no single c works for all networks).
 
->>> from exactrelu.network import Network, affine, activation
+>>> from exactrelu.core.network import Network, affine, activation
 >>> net = Network.from_layers(1, [affine([[1], [-1]]), activation("relu"), affine([[1, -1]])])
 >>> derivative(net, [0], "c").matrix   # relu(x) − relu(−x) = x, but DΦ_c(0) = 2c
 ((2*c,),)
@@ -22,9 +22,9 @@ from typing import Any, Sequence
 
 import sympy
 
-from .conventions import Convention, Scalar, parse_convention
-from .network import Network
-from .numbers import fmpq_matrix, matrix_fractions, parse_number
+from .core.conventions import Convention, Scalar, parse_convention
+from .core.network import Network
+from .core.numbers import fmpq_matrix, matrix_fractions, parse_number
 
 
 @dataclass(frozen=True)

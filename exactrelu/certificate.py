@@ -36,11 +36,11 @@ import math
 from fractions import Fraction
 from typing import Any, Sequence
 
+from .core.numbers import format_number, to_fmpq, to_fraction
+from .core.report import exact
 from .io.case import Case, case_to_json
-from .numbers import format_number, to_fmpq, to_fraction
-from .polyhedra import boundedness, feasible_point
+from .polyhedra.lp import boundedness, feasible_point
 from .regions import Region, RegionGraph, enumerate_regions
-from .report import exact
 
 FORMAT = "exactrelu-certificate/1"
 NORMS = ("1", "inf")

@@ -1,6 +1,6 @@
 """The independent checker of region certificates (``exactrelu check CERT``).
 
-It shares nothing with the engine but parsing (`exactrelu.numbers`, `exactrelu.io.case`
+It shares nothing with the engine but parsing (`exactrelu.core.numbers`, `exactrelu.io.case`
 and the network model they build): its own forward passes, its own row bookkeeping,
 Python `Fraction` arithmetic, and no LP solver. It re-verifies, for every listed region:
 
@@ -47,10 +47,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Sequence
 
-from .errors import InputError
+from .core.errors import InputError
+from .core.network import Network
+from .core.numbers import parse_number
 from .io.case import case_from_json
-from .network import Network
-from .numbers import parse_number
 
 FORMAT = "exactrelu-certificate/1"
 

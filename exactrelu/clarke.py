@@ -14,7 +14,7 @@ input moves by zero along some directions is handled as the network itself handl
   Clarke Jacobian of f at x is the convex hull of their Jacobians (its *generators*);
 - f is differentiable at x if and only if T is linear, i.e. it has one generator.
 
-The regions of T come from the region engine (`exactrelu.regions`); membership of a
+The regions of T come from the region engine (`exactrelu.regions.traversal`); membership of a
 matrix in the hull is an exact rational linear program (`convex_weights`), and for a
 symbolic convention the set of c with ``DΦ_c(x)`` in the hull is solved exactly.
 
@@ -42,12 +42,12 @@ from typing import Any, Sequence
 
 import sympy
 
-from .activations import PiecewiseLinear
 from .calculus import derivative
-from .domain import Domain
-from .errors import InputError
-from .network import ActivationLayer, AffineLayer, Network
-from .numbers import parse_number
+from .core.activations import PiecewiseLinear
+from .core.domain import Domain
+from .core.errors import InputError
+from .core.network import ActivationLayer, AffineLayer, Network
+from .core.numbers import parse_number
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 
@@ -88,7 +88,7 @@ def _local(fn: PiecewiseLinear, z: Fraction) -> PiecewiseLinear:
 def directional_derivative(net: Network, x: Sequence[Any], d: Sequence[Any]) -> tuple[Fraction, ...]:
     """The one-sided directional derivative ``f'(x; d) = lim_{t↓0} (f(x + t d) − f(x)) / t``, exactly.
 
-    >>> from exactrelu.network import Network, affine, activation
+    >>> from exactrelu.core.network import Network, affine, activation
     >>> absx = Network.from_layers(1, [affine([[1]]), activation("abs"), affine([[1]])])
     >>> directional_derivative(absx, [0], [1]), directional_derivative(absx, [0], [-1])
     ((Fraction(1, 1),), (Fraction(1, 1),))
@@ -125,7 +125,7 @@ class ClarkeJacobian:
 def clarke_jacobian(net: Network, x: Sequence[Any]) -> ClarkeJacobian:
     """The Clarke Jacobian at a rational point, by its generators (exact).
 
-    >>> from exactrelu.network import Network, affine, activation
+    >>> from exactrelu.core.network import Network, affine, activation
     >>> mx = Network.from_layers(2, [affine([[1, -1], [0, 1], [0, -1]]), activation("relu"),
     ...                              affine([[1, 1, -1]])])            # max(x, y) = y + relu(x − y)
     >>> clarke_jacobian(mx, [1, 1]).generators
@@ -352,7 +352,7 @@ def _row_basis(rows: Sequence[Sequence[Fraction]]) -> list[tuple[Fraction, ...]]
 def convex_weights(generators: Sequence[Matrix], target: Sequence[Sequence[Any]]) -> tuple[Fraction, ...] | None:
     """Weights ``λ ≥ 0``, ``Σλ = 1`` with ``Σ λ_i G_i = target``, or None when there are none.
 
-    Decided exactly by the rational simplex method of `exactrelu.polyhedra` (when there are
+    Decided exactly by the rational simplex method of `exactrelu.polyhedra.lp` (when there are
     no weights it holds a Farkas certificate of that).
 
     >>> convex_weights([((Fraction(0),),), ((Fraction(1),),)], [["1/4"]])
@@ -360,7 +360,7 @@ def convex_weights(generators: Sequence[Matrix], target: Sequence[Sequence[Any]]
     >>> convex_weights([((Fraction(0),),), ((Fraction(1),),)], [[2]]) is None
     True
     """
-    from .polyhedra import OPTIMAL, simplex
+    from .polyhedra.lp import OPTIMAL, simplex
 
     k = len(generators)
     entries = [(i, j) for i in range(len(target)) for j in range(len(target[0]))]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .errors import InputError
-from .network import Network, activation, affine
+from .core.errors import InputError
+from .core.network import Network, activation, affine
 
 
 def seed000_minimal(alpha: Any, beta: Any, gamma: Any) -> Network:
@@ -271,7 +271,7 @@ def circle_network(width: int, knots: int, seed: int) -> Network:
         lin = Fraction(int(rng.integers(-4, 5)), 4)
         const = Fraction(int(rng.integers(-4, 5)), 4)
         fns.append((tau, a, lin, const))
-    from .activations import spline_from_relus
+    from .core.activations import spline_from_relus
 
     splines = [spline_from_relus(a, tau, lin, const) for tau, a, lin, const in fns]
     act = activation(
@@ -300,7 +300,7 @@ def linear_pieces_1d(net: Network, lo: Any, hi: Any) -> list[tuple[Fraction, Fra
     >>> linear_pieces_1d(sawtooth_network(1), 0, 1)
     [(Fraction(0, 1), Fraction(1, 2), Fraction(1, 2), Fraction(0, 1)), (Fraction(1, 2), Fraction(1, 1), Fraction(3, 2), Fraction(-1, 2))]
     """
-    from .numbers import parse_number
+    from .core.numbers import parse_number
 
     lo, hi = parse_number(lo, "lo"), parse_number(hi, "hi")
     if net.input_dim != 1 or net.output_dim != 1:

@@ -16,7 +16,7 @@ chosen pieces) is nonempty, shown by an exact rational point strictly inside it:
   vertices is an interior point);
 - otherwise one float LP proposes a point or, through its duals, a Motzkin certificate
   of emptiness, either checked in exact rationals; when neither checks, the exact method
-  of `exactrelu.polyhedra.interior_point` decides.
+  of `exactrelu.polyhedra.lp.interior_point` decides.
 
 A neuron with one choice makes no child node: it is decided in place when its
 pre-activation is constant, or, in the plane, when the signs of ``z − t`` at the polygon's
@@ -33,7 +33,7 @@ meets), so ``|J| <= max(|lo|, |hi|)`` entrywise (`_IntervalBound`). Pruning skip
 subtrees that cannot hold a larger norm, so the answer is exact: a maximum over
 full-dimensional regions, with a rational witness point inside a region attaining it.
 
-ℓ1 and ℓ∞ values are rational; ℓ2 values are algebraic (`exactrelu.norms.Algebraic`),
+ℓ1 and ℓ∞ values are rational; ℓ2 values are algebraic (`exactrelu.core.norms.Algebraic`),
 compared exactly; an ℓ2 candidate is discarded without any eigenvalue when
 ``lo²·I − JᵀJ`` is positive definite, lo a rational below the best value.
 
@@ -52,13 +52,14 @@ from typing import Any, Callable
 
 from flint import fmpq, fmpq_mat
 
-from .domain import Domain
-from .errors import InputError, LimitReached
-from .network import Network
-from .norms import Algebraic, below_in_l2, lower_rational, norm_1, norm_2, norm_inf, parse_norm
-from .numbers import matrix_fractions, to_fmpq, to_fraction
-from .polyhedra import LPStats, interior_point
-from .results import CERTIFIED, EXACT, Quantity
+from .core.algebraic import Algebraic, lower_rational
+from .core.domain import Domain
+from .core.errors import InputError, LimitReached
+from .core.network import Network
+from .core.norms import below_in_l2, norm_1, norm_2, norm_inf, parse_norm
+from .core.numbers import matrix_fractions, to_fmpq, to_fraction
+from .core.results import CERTIFIED, EXACT, Quantity
+from .polyhedra.lp import LPStats, interior_point
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class LipschitzResult:
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC's keys: norm, value, value_float, interval (ℓ2), witness, and more."""
-        from .numbers import format_number
+        from .core.numbers import format_number
 
         doc: dict[str, Any] = {"norm": self.norm}
         q = self.value
@@ -138,7 +139,7 @@ def lipschitz(
     raise `LimitReached` whose ``partial`` is a `LipschitzResult` with a certified interval
     [best found, largest bound still open].
 
-    >>> from exactrelu.network import Network, affine, activation
+    >>> from exactrelu.core.network import Network, affine, activation
     >>> net = Network.from_layers(2, [affine([[1, 1], [1, -1]]), activation("relu"), affine([[1, 1]])])
     >>> [str(lipschitz(net, p).value.value) for p in ("1", "inf")]
     ['2', '2']
@@ -377,7 +378,7 @@ def _interior(rows: list[tuple[list[fmpq], fmpq]], n: int, stats: LPStats) -> li
     either a point (kept when it checks strictly, exactly) or, through its duals, a Motzkin
     certificate ``μ >= 0, Σμ = 1, Aᵀμ = 0, βᵀμ <= 0`` (kept when it checks exactly, after
     re-solving on its support in rationals). When neither checks, the exact method of
-    `exactrelu.polyhedra.interior_point` decides.
+    `exactrelu.polyhedra.lp.interior_point` decides.
     """
     proposal = _float_proposal(rows, n, stats)
     if proposal is not None:

@@ -33,13 +33,13 @@ from typing import Any, Callable, Sequence
 
 import sympy
 
-from .activations import PiecewiseLinear
 from .calculus import derivative, slopes_at
 from .clarke import clarke_jacobian, convex_weights
-from .conventions import FRAMEWORKS, C
-from .errors import InputError
-from .network import Network
-from .numbers import parse_number
+from .core.activations import PiecewiseLinear
+from .core.conventions import FRAMEWORKS, C
+from .core.errors import InputError
+from .core.network import Network
+from .core.numbers import parse_number
 
 Implementation = Callable[[Any], tuple[Any, Any]]
 POINT_KINDS = ("random", "kink", "intersection")
@@ -79,7 +79,7 @@ def sample_points(net: Network, samples: int = 50, seed: int = 0) -> tuple[Sampl
     steps, as for a PL Newton method), and the result is kept only when the neuron is
     exactly at the knot and every coordinate is a binary64 number.
 
-    >>> from exactrelu.network import Network, affine, activation
+    >>> from exactrelu.core.network import Network, affine, activation
     >>> net = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, -1]]), activation("relu"),
     ...                               affine([[1, 1, 1]])])
     >>> pts = sample_points(net, 9, seed=0)
@@ -502,8 +502,8 @@ def check_lipschitz_claim(net: Network, claimed: Any, *, norm: str = "inf", side
     >>> check_lipschitz_claim(seed003_identity(), 1, side="lower").holds
     True
     """
+    from .core.algebraic import Algebraic
     from .lipschitz import lipschitz
-    from .norms import Algebraic
 
     if side not in ("upper", "lower"):
         raise InputError(f"expected side 'upper' or 'lower', got {side!r}", path="side")

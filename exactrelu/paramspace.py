@@ -16,7 +16,7 @@ One-sided derivatives in any parameter direction are exact at rational θ
 its knot taking the piece the lowest nonzero coefficient of ``p(θ + t h) − τ`` points to.
 
 >>> import sympy
->>> from exactrelu.activations import relu
+>>> from exactrelu.core.activations import relu
 >>> a, b, g = sympy.symbols("alpha beta gamma")
 >>> pnet = ParametricNetwork.build(1, [([[b]], [g]), relu(), ([[a]], [0])])
 >>> [(str(l.equation), l.left_gradient, l.right_gradient, str(l.nondifferentiable)) for l in kink_loci(pnet, [1])]
@@ -32,10 +32,10 @@ from typing import Any, Mapping, Sequence
 
 import sympy
 
-from .activations import PiecewiseLinear
-from .errors import InputError
-from .network import Network
-from .numbers import parse_number
+from .core.activations import PiecewiseLinear
+from .core.errors import InputError
+from .core.network import Network
+from .core.numbers import parse_number
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class ParametricNetwork:
 
     def at(self, theta: Mapping[sympy.Symbol, Any]) -> Network:
         """The concrete network at rational parameter values."""
-        from .network import activation, affine
+        from .core.network import activation, affine
 
         values = {s: sympy.Rational(str(parse_number(v))) for s, v in theta.items()}
         missing = [s for s in self.parameters if s not in values]
@@ -162,7 +162,7 @@ def pieces(pnet: ParametricNetwork, x: Sequence[Any]) -> tuple[ParameterPiece, .
     whose conditions are false for every θ, being constant and false, are left out).
 
     >>> import sympy
-    >>> from exactrelu.activations import relu
+    >>> from exactrelu.core.activations import relu
     >>> a, b, g = sympy.symbols("alpha beta gamma")
     >>> pnet = ParametricNetwork.build(1, [([[b]], [g]), relu(), ([[a]], [0])])
     >>> [(p.conditions, p.gradient) for p in pieces(pnet, [-1])]
@@ -296,7 +296,7 @@ def parameter_directional_derivative(
     (parameters missing from h do not move).
 
     >>> import sympy
-    >>> from exactrelu.activations import relu
+    >>> from exactrelu.core.activations import relu
     >>> a, b, g = sympy.symbols("alpha beta gamma")
     >>> pnet = ParametricNetwork.build(1, [([[b]], [g]), relu(), ([[a]], [0])])
     >>> on_S = {a: 2, b: 1, g: 1}                       # β = γ, sample x = −1

@@ -21,7 +21,7 @@ How each is obtained (``method="auto"``):
   (l, u) in z = (y − x)/σ; ``m = Φ(u) − Φ(l)``, ``E[Z 1] = φ(l) − φ(u)``, closed forms evaluated
   as arb balls (python-flint), so every result is a rigorous enclosure.
 - **n = 2, certified**: the exact polygons of the regions inside the box ``x ± Rσ``
-  (`exactrelu.regions.split_regions_2d`, rational vertices), by Green's theorem as sums over
+  (`exactrelu.regions.split2d.split_regions_2d`, rational vertices), by Green's theorem as sums over
   edges: ``m_P = ∮ Φ(z1) φ(z2) dz2`` (integrated rigorously with arb's ``acb.integral``; closed
   on axis-parallel edges), ``E[Z1 1_P] = −∮ φ(z1) φ(z2) dz2`` and ``E[Z2 1_P] = ∮ φ(z1) φ(z2) dz1``
   (closed forms in Φ along each edge). Outside the box, the mass is at most
@@ -33,7 +33,7 @@ How each is obtained (``method="auto"``):
 
 The case's domain plays no part: the noise lives on all of R^n.
 
->>> from exactrelu.network import Network, affine, activation
+>>> from exactrelu.core.network import Network, affine, activation
 >>> relu = Network.from_layers(1, [affine([[1]]), activation("relu"), affine([[1]])])
 >>> s = smoothed(relu, [0], 1)          # E[relu(Z)] = φ(0) = 1/√(2π)
 >>> lo, hi = s.value[0].interval
@@ -56,13 +56,15 @@ from typing import Any, Sequence
 import numpy as np
 from flint import acb, arb, ctx, fmpq, fmpq_mat
 
-from .domain import Domain
-from .errors import InputError
-from .network import Network
-from .norms import _arb_bounds, abs_matrix
-from .numbers import parse_number
-from .regions import enumerate_regions, split_regions_2d
-from .results import CERTIFIED, ESTIMATE, Quantity
+from .core.algebraic import _arb_bounds
+from .core.domain import Domain
+from .core.errors import InputError
+from .core.network import Network
+from .core.norms import abs_matrix
+from .core.numbers import parse_number
+from .core.results import CERTIFIED, ESTIMATE, Quantity
+from .regions import enumerate_regions
+from .regions.split2d import split_regions_2d
 
 Pattern = tuple[tuple[int, ...], ...]
 METHODS = ("auto", "certified", "monte-carlo")
@@ -72,7 +74,7 @@ CHUNK = 2048  # Monte Carlo draws per batch
 @dataclass(frozen=True)
 class RegionProbability:
     """``P(x + σZ ∈ A)`` for the activation region A with this pattern (states as
-    `exactrelu.network.Network.pattern`)."""
+    `exactrelu.core.network.Network.pattern`)."""
 
     pattern: Pattern
     probability: Quantity
@@ -488,11 +490,9 @@ def _monte_carlo(net: Network, x: tuple[Fraction, ...], s: Fraction, samples: in
         raise InputError(f"expected at least 2 samples, got {samples}", path="--samples")
     if not 0 < confidence < 1:
         raise InputError(f"expected a confidence level in (0, 1), got {confidence}", path="--confidence")
-    from .operators import from_network
-
     start = time.perf_counter()
     chain = net.chain
-    acts = from_network(net).acts
+    acts = [_FloatLayer.of(fns) for fns in chain.acts]
     Ws = [np.array([[float(v) for v in row] for row in a.weight]) for a in chain.affines]
     bs = [np.array([float(v) for v in a.bias]) for a in chain.affines]
     x0, sf = np.array([float(v) for v in x]), float(s)
@@ -565,6 +565,39 @@ def _monte_carlo(net: Network, x: tuple[Fraction, ...], s: Fraction, samples: in
             "interval": f"per entry, asymptotic normal (CLT) at level {confidence}",
             "regions": len(region_list), "time_s": round(time.perf_counter() - start, 6)}
     return Smoothed(value, gradient, params, tuple(region_list), ESTIMATE, x, s, confidence, info)
+
+
+@dataclass(frozen=True)
+class _FloatLayer:
+    """A layer's PL activations in float64 for the Monte Carlo path: per neuron, its knots
+    (padded with +inf) and the slope and intercept of each piece."""
+
+    knots: np.ndarray  # (width, J)
+    slopes: np.ndarray  # (width, J + 1)
+    inter: np.ndarray
+
+    @classmethod
+    def of(cls, fns: Sequence[Any]) -> "_FloatLayer":
+        J = max((len(fn.knots) for fn in fns), default=0)
+        K = np.full((len(fns), J), np.inf)
+        S, T = np.zeros((len(fns), J + 1)), np.zeros((len(fns), J + 1))
+        for i, fn in enumerate(fns):
+            K[i, :len(fn.knots)] = [float(t) for t in fn.knots]
+            pieces = [fn.piece_affine(k) for k in range(fn.num_pieces)]
+            pieces += [pieces[-1]] * (J + 1 - len(pieces))
+            S[i], T[i] = [float(a) for a, _ in pieces], [float(b) for _, b in pieces]
+        return cls(K, S, T)
+
+    def piece(self, z: np.ndarray) -> np.ndarray:
+        """The piece of each pre-activation of a batch (B, width)."""
+        return (z[:, :, None] > self.knots[None]).sum(axis=2)
+
+    def slope(self, z: np.ndarray) -> np.ndarray:
+        return self.slopes[np.arange(len(self.knots)), self.piece(z)]
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        k, rows = self.piece(z), np.arange(len(self.knots))
+        return self.slopes[rows, k] * z + self.inter[rows, k]
 
 
 def _split_pattern(row: np.ndarray, widths: Sequence[int]) -> Pattern:

@@ -18,7 +18,7 @@ from typing import Sequence
 
 from hypothesis import strategies as st
 
-from .network import ActivationLayer, AffineLayer, Network, activation, affine
+from .core.network import ActivationLayer, AffineLayer, Network, activation, affine
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "hardtanh", "abs", "spline")
 

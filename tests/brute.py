@@ -1,6 +1,6 @@
 """Independent brute force over all activation patterns of a tiny network.
 
-Shares nothing with `exactrelu.regions` or `exactrelu.polyhedra`: for every choice of
+Shares nothing with `exactrelu.regions.traversal` or `exactrelu.polyhedra.lp`: for every choice of
 one piece per neuron (a neuron whose pre-activation is constant, given the earlier
 layers' pieces, has no choice: its state is where the constant sits), the pattern's
 cell is ``{x : knot_{j-1} < z_i(x) < knot_j}`` with affine ``z_i``, and its interior is
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-from exactrelu.domain import Domain
-from exactrelu.network import Network
+from exactrelu.core.domain import Domain
+from exactrelu.core.network import Network
 
 Row = tuple[tuple[Fraction, ...], Fraction]  # a x < b
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-from exactrelu.network import Network, activation, affine
+from exactrelu.core.network import Network, activation, affine
 
 KINDS = ("relu", "leaky_relu", "prelu", "hardtanh", "abs", "spline")
 

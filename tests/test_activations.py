@@ -6,8 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exactrelu.activations import absolute, hardtanh, leaky_relu, relu, spline, spline_from_relus
-from exactrelu.errors import InputError
+from exactrelu.core.activations import (
+    absolute,
+    hardtanh,
+    leaky_relu,
+    relu,
+    spline,
+    spline_from_relus,
+)
+from exactrelu.core.errors import InputError
 from exactrelu.strategies import rationals
 
 

@@ -17,12 +17,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.backends import numpy as nb
-from exactrelu.backends import torch as tb
 from exactrelu.bounds import bounds as exact_bounds
-from exactrelu.errors import InputError
-from exactrelu.network import Network, activation, affine
-from exactrelu.operators import from_torch
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.floats import bounds as nb
+from exactrelu.floats import torch as tb
+from exactrelu.floats.operators import from_torch
 from exactrelu.strategies import networks
 
 # A certified float bound may exceed the exact value by rounding only: relative 1e-9 for
@@ -206,7 +206,7 @@ def small_cnn():
 def test_numpy_and_torch_agree(norm):
     for net in (from_torch(random_mlp([12, 16, 16, 16, 4]), (12,)), small_cnn()):
         a = nb.bounds(net, norm, samples=32)
-        b = tb.bounds(net, norm, device="cpu", samples=32)
+        b = nb.bounds(net, norm, device="cpu", samples=32, backend="torch")
         assert b.diagnostics["device"] == "cpu" and b.diagnostics["backend"] == "torch"
         for key in a.values:
             if key.startswith("K") or key == "L_upper":
@@ -229,10 +229,10 @@ def test_devices():
     with pytest.raises(InputError):
         nb.bounds(hat(), "inf", device="cuda")
     with pytest.raises(InputError):
-        tb.bounds(hat(), "inf", device="tpu")
+        nb.bounds(hat(), "inf", device="tpu", backend="torch")
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="no CUDA"):
-            tb.bounds(hat(), "inf", device="cuda")
+            nb.bounds(hat(), "inf", device="cuda", backend="torch")
         assert tb.resolve_device(None) == "cpu"
     with pytest.raises(InputError):
         nb.bounds(hat(), "3")
@@ -245,7 +245,7 @@ def test_delegation_from_exactrelu_bounds():
 
 
 def test_lower_bound_inside_the_domain_box():
-    from exactrelu.domain import Domain
+    from exactrelu.core.domain import Domain
 
     # on [0, 1/2] only the slope-2 piece of the hat exists: L = 2 there; outside, slopes 0
     b = nb.bounds(hat(), "inf", domain=Domain.from_box([[0, "1/2"]]))
@@ -288,7 +288,7 @@ def test_cli_float_backend_options(capsys):
     import json
     from pathlib import Path
 
-    from exactrelu.cli import main
+    from exactrelu.cli.main import main
     from exactrelu.io.load import load_case
 
     case = str(Path(__file__).resolve().parent.parent / "cases" / "seed004" / "sawtooth-3.json")
@@ -341,8 +341,8 @@ def brute_pooled(m: torch.nn.Sequential, norm: str) -> Fraction | float:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_max_pool_node_bounds_cover_l_and_the_brute_force(seed):
+    from exactrelu.floats.operators import to_network
     from exactrelu.lipschitz import lipschitz
-    from exactrelu.operators import to_network
 
     m = tiny_pooled(seed)
     node, relu = from_torch(m, (1, 3, 4), max_pool="node"), from_torch(m, (1, 3, 4))
@@ -391,7 +391,7 @@ def test_max_pool_node_numpy_and_torch_agree():
     for norm in ("1", "inf", "2"):
         for mode in ("explicit", "implicit"):
             a = nb.bounds(op, norm, lower=False, mode=mode)
-            b = tb.bounds(op, norm, device="cpu", lower=False, mode=mode)
+            b = nb.bounds(op, norm, device="cpu", lower=False, mode=mode, backend="torch")
             assert set(a.values) == set(b.values) and set(a.undefined) == set(b.undefined)
             for key in a.values:
                 assert b[key].value == pytest.approx(a[key].value, rel=1e-12), (norm, mode, key)
@@ -403,7 +403,7 @@ def test_cli_reads_a_torch_file_into_the_float_path(tmp_path, capsys):
     import json
     from pathlib import Path
 
-    from exactrelu.cli import main
+    from exactrelu.cli.main import main
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),

@@ -13,12 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactrelu import bounds as B
-from exactrelu.errors import InputError
+from exactrelu.core.algebraic import as_algebraic
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.floats.seqlip import seqlip_upper
 from exactrelu.lipschitz import lipschitz
-from exactrelu.network import Network, activation, affine
-from exactrelu.norms import as_algebraic
-from exactrelu.seqlip import seqlip_upper
-
 
 # -- an independent little exact linear algebra on lists of Fractions -----------------------
 
@@ -265,9 +264,9 @@ def test_verify_checks_a_certified_k2_from_both_sides():
     """Seed 004's K2 = 3/2 for sawtooth-1 (ℓ2, one hidden layer: SeqLip = K = 2 − 2^-1, by
     hand) passes; a smaller expected value (the certified bound is above it by more than
     rounding) and a larger one (the bound would be below it) both fail."""
-    from exactrelu.bounds_checks import check_bounds
     from exactrelu.corpus import corpus_root
     from exactrelu.io.case import read_case
+    from exactrelu.verify.bounds import check_bounds
 
     case = read_case(corpus_root() / "seed004" / "sawtooth-1.json")
     assert [c.ok for c in check_bounds(case, {"2": {"K2": "3/2"}}, "expected.bounds")] == [True]

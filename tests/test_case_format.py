@@ -6,10 +6,10 @@ from fractions import Fraction
 import pytest
 from hypothesis import given
 
-from exactrelu.cli import main
+from exactrelu.cli.main import main
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.corpus import case_paths
 from exactrelu.io.case import case_from_json, case_to_json, read_case, write_case
-from exactrelu.network import Network, affine, activation
 from exactrelu.strategies import networks
 
 GOOD = {

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 
 from exactrelu.certificate import certify
 from exactrelu.check import check_certificate
-from exactrelu.domain import Domain
+from exactrelu.core.domain import Domain
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.io.case import Case
-from exactrelu.network import Network, activation, affine
 from exactrelu.strategies import networks
 
 
@@ -145,7 +145,6 @@ def test_l2_claims(net):
     """The ℓ2 claim is accepted, matches the float spectral norm over the brute-force
     regions, and a wrong witness region or a shifted interval is rejected."""
     import numpy as np
-
     from brute import full_dimensional_regions
 
     cert = certify(Case(net, Domain.whole(net.input_dim)), ("2",))

@@ -24,8 +24,8 @@ from exactrelu.clarke import (
     set_intervals,
 )
 from exactrelu.constructions import seed003_identity, seed003_relu, seed003_zero
-from exactrelu.errors import InputError
-from exactrelu.network import Network, activation, affine
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.oracle import sample_points
 from exactrelu.strategies import networks
 
@@ -227,7 +227,7 @@ def test_directional_derivative_is_the_difference_quotient(net, seed, data):
 def test_cli_jacobian_keys(capsys):
     import json
 
-    from exactrelu.cli import main
+    from exactrelu.cli.main import main
     from exactrelu.corpus import corpus_root
 
     path = str(corpus_root() / "frameworks" / "max-tie.json")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from exactrelu.cli import main
-from exactrelu.domain import Domain
+from exactrelu.cli.main import main
+from exactrelu.core.domain import Domain
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.io.case import Case, read_case, write_case
 from exactrelu.io.load import load_case
-from exactrelu.network import Network, activation, affine
 
 pytest.importorskip("onnx")
 

@@ -7,8 +7,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from exactrelu.calculus import derivative, parameter_gradient
-from exactrelu.constructions import seed000_minimal, seed003_identity, seed003_relu, seed003_zero
-from exactrelu.conventions import C, Family, PerKnot
+from exactrelu.constructions import (
+    seed000_minimal,
+    seed003_identity,
+    seed003_relu,
+    seed003_zero,
+)
+from exactrelu.core.conventions import C, Family, PerKnot
 from exactrelu.strategies import networks, points
 
 

@@ -1,4 +1,4 @@
-"""Certified float arithmetic (`exactrelu.floats`): every bound checked against exact rationals."""
+"""Certified float arithmetic (`exactrelu.floats.arithmetic`): every bound checked against exact rationals."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from exactrelu.floats import NUMPY, Chain, gamma, round_down, round_up, spectral_up
-from exactrelu.operators import Activation, Linear, OperatorNetwork
+from exactrelu.floats.arithmetic import (
+    NUMPY,
+    Chain,
+    gamma,
+    round_down,
+    round_up,
+    spectral_up,
+)
+from exactrelu.floats.operators import Activation, Linear, OperatorNetwork
 
 
 def test_round_up_and_gamma():

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from exactrelu.domain import Domain
-from exactrelu.errors import InputError
+from exactrelu.core.domain import Domain
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.io.case import Case
 from exactrelu.io.layers import InexactConversion
 from exactrelu.io.nnet import read_nnet, write_nnet
-from exactrelu.network import Network, activation, affine
 
 # tests/conftest.py's SHARED_DATA (conftest is not importable under --import-mode=importlib)
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

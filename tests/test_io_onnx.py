@@ -17,13 +17,13 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from exactrelu.domain import Domain  # noqa: E402
-from exactrelu.errors import InputError  # noqa: E402
+from exactrelu.core.domain import Domain  # noqa: E402
+from exactrelu.core.errors import InputError  # noqa: E402
+from exactrelu.core.network import Network, activation, affine  # noqa: E402
+from exactrelu.core.numbers import format_number, parse_number  # noqa: E402
 from exactrelu.io.case import Case, case_from_json, case_to_json  # noqa: E402
 from exactrelu.io.layers import InexactConversion  # noqa: E402
 from exactrelu.io.onnx import network_from_onnx, network_to_onnx, read_onnx, write_onnx  # noqa: E402
-from exactrelu.network import Network, activation, affine  # noqa: E402
-from exactrelu.numbers import format_number, parse_number  # noqa: E402
 from exactrelu.strategies import networks, points  # noqa: E402
 
 rng = np.random.default_rng(7)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from exactrelu.errors import InputError  # noqa: E402
+from exactrelu.core.errors import InputError  # noqa: E402
 from exactrelu.io.layers import InexactConversion  # noqa: E402
 from exactrelu.io.torch import network_from_state_dict, network_from_torch, read_torch  # noqa: E402
 

@@ -3,7 +3,7 @@
 Skipped where jax is not installed (it is not a dependency: about 600 MB). As in
 `test_torch_preset`, dyadic weights, biases, knots and points keep every float64
 operation exact, so jax sees the rational point and its kinks; each activation is the
-jax op that `exactrelu.conventions.FRAMEWORK_OPS["jax"]` names, written here from jax's
+jax op that `exactrelu.core.conventions.FRAMEWORK_OPS["jax"]` names, written here from jax's
 public API (independently of `exactrelu.oracle`), and the Jacobians of ``jax.jacrev`` and
 ``jax.jacfwd`` are compared entry by entry with ``derivative(net, x, "jax")``.
 """

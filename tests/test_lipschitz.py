@@ -7,19 +7,19 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from brute import full_dimensional_regions  # tests/ is on pythonpath (pyproject.toml)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exactrelu.calculus import derivative
-from exactrelu.domain import Domain
-from exactrelu.errors import InputError, LimitReached
+from exactrelu.core.algebraic import Algebraic, maximum
+from exactrelu.core.domain import Domain
+from exactrelu.core.errors import InputError, LimitReached
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.core.norms import norm_1, norm_2, norm_inf
+from exactrelu.core.numbers import fmpq_matrix
 from exactrelu.lipschitz import LipschitzResult, lipschitz
-from exactrelu.network import Network, activation, affine
-from exactrelu.norms import Algebraic, maximum, norm_1, norm_2, norm_inf
-from exactrelu.numbers import fmpq_matrix
 from exactrelu.strategies import networks, points
-
-from brute import full_dimensional_regions  # tests/ is on pythonpath (pyproject.toml)
 
 NORMS = {"1": norm_1, "inf": norm_inf, "2": norm_2}
 

@@ -8,10 +8,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from exactrelu import measures as ms
-from exactrelu.errors import InputError
-from exactrelu.network import Network, activation, affine
-from exactrelu.operators import from_network
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.floats import measures as ms
+from exactrelu.floats.operators import from_network
 
 
 def two_relu() -> Network:

@@ -10,19 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.errors import InputError
-from exactrelu.norms import (
-    Algebraic,
+from exactrelu.core.algebraic import Algebraic, maximum, sqrt_of_largest_root
+from exactrelu.core.errors import InputError
+from exactrelu.core.norms import (
     below_in_l2,
-    maximum,
     norm_1,
     norm_2,
     norm_inf,
     operator_norm,
     parse_norm,
-    sqrt_of_largest_root,
 )
-from exactrelu.numbers import fmpq_matrix
+from exactrelu.core.numbers import fmpq_matrix
 from exactrelu.strategies import rationals
 
 

@@ -6,8 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exactrelu.errors import InputError
-from exactrelu.numbers import format_number, parse_number, parse_point, to_fmpq, to_fraction
+from exactrelu.core.errors import InputError
+from exactrelu.core.numbers import (
+    format_number,
+    parse_number,
+    parse_point,
+    to_fmpq,
+    to_fraction,
+)
 
 
 @pytest.mark.parametrize(

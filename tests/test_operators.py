@@ -10,10 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.backends.torch import TorchArrays
-from exactrelu.errors import InputError
-from exactrelu.network import Network, activation, affine
-from exactrelu.operators import (
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.floats.operators import (
     NUMPY_KERNELS,
     Activation,
     Gather,
@@ -27,6 +26,7 @@ from exactrelu.operators import (
     max_groups,
     to_network,
 )
+from exactrelu.floats.torch import TorchArrays
 
 nn = torch.nn
 
@@ -232,8 +232,8 @@ def test_max_groups_is_the_max_exactly(groups, x):
 
 
 def test_float_bounds_cover_the_exact_ones_on_a_max_pool_net():
-    from exactrelu.backends import numpy as nb
     from exactrelu.bounds import bounds as exact_bounds
+    from exactrelu.floats import bounds as nb
 
     torch.manual_seed(4)
     m = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2))
@@ -258,7 +258,7 @@ def test_float_bounds_cover_the_exact_ones_on_a_max_pool_net():
 
 
 def test_float_bounds_cover_the_exact_lipschitz_constant():
-    from exactrelu.backends import numpy as nb
+    from exactrelu.floats import bounds as nb
     from exactrelu.lipschitz import lipschitz
 
     # f(x) = 2·max(x0, x1) − max(x1, x2): ∇f is 2e0 − e1, 2e0 − e2, e1 or 2e1 − e2 by region,
@@ -279,7 +279,7 @@ def test_float_bounds_cover_the_exact_lipschitz_constant():
 
 
 def test_max_pool_implicit_mode_runs_on_a_cnn():
-    from exactrelu.backends import numpy as nb
+    from exactrelu.floats import bounds as nb
 
     torch.manual_seed(6)
     m = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(48, 4))
@@ -344,8 +344,7 @@ def test_relu_or_identity_is_from_pieces():
 
 
 def test_max_pool_bounds_numpy_and_torch_agree():
-    from exactrelu.backends import numpy as nb
-    from exactrelu.backends import torch as tb
+    from exactrelu.floats import bounds as nb
 
     torch.manual_seed(8)
     m = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1), nn.Flatten(),
@@ -354,7 +353,7 @@ def test_max_pool_bounds_numpy_and_torch_agree():
     for norm in ("1", "inf"):
         for mode in ("explicit", "implicit"):
             a = nb.bounds(op, norm, lower=False, mode=mode)
-            b = tb.bounds(op, norm, device="cpu", lower=False, mode=mode)
+            b = nb.bounds(op, norm, device="cpu", lower=False, mode=mode, backend="torch")
             for key in ("K_star", "K1", "K3", "K4"):
                 assert b[key].value == pytest.approx(a[key].value, rel=1e-12), (norm, mode, key)
 

@@ -8,11 +8,11 @@ from fractions import Fraction
 import pytest
 
 from exactrelu.calculus import derivative
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
+from exactrelu.core.numbers import parse_point
 from exactrelu.corpus import case_paths
-from exactrelu.errors import InputError
 from exactrelu.io.case import read_case
-from exactrelu.network import Network, activation, affine
-from exactrelu.numbers import parse_point
 from exactrelu.oracle import check_lipschitz_claim, compare, is_binary64, sample_points
 
 torch = pytest.importorskip("torch")

@@ -11,10 +11,15 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.activations import relu
 from exactrelu.calculus import parameter_gradient
-from exactrelu.errors import InputError
-from exactrelu.paramspace import ParametricNetwork, kink_loci, parameter_directional_derivative, pieces
+from exactrelu.core.activations import relu
+from exactrelu.core.errors import InputError
+from exactrelu.paramspace import (
+    ParametricNetwork,
+    kink_loci,
+    parameter_directional_derivative,
+    pieces,
+)
 from exactrelu.strategies import networks
 
 F = Fraction

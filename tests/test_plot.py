@@ -8,11 +8,11 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from exactrelu.cli import main  # noqa: E402
-from exactrelu.domain import Domain  # noqa: E402
+from exactrelu.cli.main import main  # noqa: E402
+from exactrelu.cli.plotting import clip_polygon, plot_network, slice_network  # noqa: E402
+from exactrelu.core.domain import Domain  # noqa: E402
+from exactrelu.core.network import Network, activation, affine  # noqa: E402
 from exactrelu.io.case import write_case  # noqa: E402
-from exactrelu.network import Network, activation, affine  # noqa: E402
-from exactrelu.plotting import clip_polygon, plot_network, slice_network  # noqa: E402
 
 # tent: 2 relu(x) - 4 relu(x - 1/2) + 2 relu(x - 1); on [-1, 2]: pieces (-1,0) (0,1/2) (1/2,1) (1,2),
 # slopes 0, 2, -2, 0: 4 regions, 3 kinks, L = 2.

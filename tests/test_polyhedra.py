@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from brute import strict_point
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brute import strict_point
-from exactrelu.polyhedra import (
+from exactrelu.polyhedra.lp import (
     boundedness,
     facet_point,
     feasible_point,
@@ -16,8 +16,8 @@ from exactrelu.polyhedra import (
     lp_max,
     simplex,
 )
+from exactrelu.polyhedra.volume import polytope_volume, simplex_volume
 from exactrelu.strategies import rationals
-from exactrelu.volume import polytope_volume, simplex_volume
 
 
 def dot(a, x):
@@ -149,7 +149,7 @@ def test_boundedness_with_and_without_float_proposal(sys_):
 
 
 def test_boundedness_proposal_spares_the_lp():
-    from exactrelu.polyhedra import LPStats
+    from exactrelu.polyhedra.lp import LPStats
 
     # the cube [-1, 1]^3 cut by x + y + z <= 2: y = 1 on the cube's rows, 1/1024-rounded
     # NNLS values elsewhere, completed exactly
@@ -166,7 +166,7 @@ def test_boundedness_proposal_spares_the_lp():
 
 
 def test_ray_proposal_projected_onto_tight_rows():
-    from exactrelu.polyhedra import LPStats
+    from exactrelu.polyhedra.lp import LPStats
 
     # {x : x_2 <= 0, -x_2 <= 1, x_1 + x_3 <= 0, -x_1 - x_3 <= 5}: a slab in x_2 and in
     # x_1 + x_3; the recession cone is d_2 = 0, d_3 = -d_1, 3 d_1 - 7 d_1 <= 0: the ray
@@ -182,7 +182,7 @@ def test_ray_proposal_projected_onto_tight_rows():
 @settings(max_examples=100)
 @given(systems(), st.lists(rationals(), min_size=3, max_size=3))
 def test_lp_max_basis_defines_the_optimal_vertex(sys_, c):
-    from exactrelu.polyhedra import lp_max_basis
+    from exactrelu.polyhedra.lp import lp_max_basis
 
     n, A, b = sys_
     c = c[:n]

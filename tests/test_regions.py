@@ -7,13 +7,13 @@ from fractions import Fraction
 from math import comb, factorial
 
 import pytest
+from brute import full_dimensional_regions
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from brute import full_dimensional_regions
-from exactrelu.domain import Domain
-from exactrelu.errors import LimitReached
-from exactrelu.network import Network, activation, affine
+from exactrelu.core.domain import Domain
+from exactrelu.core.errors import LimitReached
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.regions import enumerate_regions
 from exactrelu.strategies import networks
 
@@ -162,7 +162,7 @@ def test_three_dims_brute():
 @given(networks(max_input_dim=2, max_width=3, max_hidden_layers=3))
 def test_polygon_splitting_agrees(net):
     """The LP-free 2-D splitting finds the same patterns, maps and areas as the traversal."""
-    from exactrelu.regions import split_regions_2d
+    from exactrelu.regions.split2d import split_regions_2d
 
     assume(net.input_dim == 2)
     box = Domain.from_box([["-2", "3/2"], [-1, 2]])
@@ -271,7 +271,7 @@ def test_float_lp_proposals_agree_with_exact_lps(monkeypatch):
     certificate must hold."""
     import random
 
-    from exactrelu import regions
+    from exactrelu.regions import facets as regions
 
     rng = random.Random(11)
     q = lambda: Fraction(rng.randint(-40, 40), rng.randint(1, 9))  # noqa: E731

@@ -17,7 +17,7 @@ import mpmath as mp
 import pytest
 
 from exactrelu import bounds as B
-from exactrelu.cli import main
+from exactrelu.cli.main import main
 from exactrelu.constructions import sawtooth_width3, yarotsky_value
 from exactrelu.io.load import load_case
 from exactrelu.lipschitz import lipschitz

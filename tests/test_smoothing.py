@@ -19,10 +19,10 @@ from brute import full_dimensional_regions
 from hypothesis import given, settings
 
 from exactrelu.calculus import parameter_gradient
-from exactrelu.cli import main
+from exactrelu.cli.main import main
 from exactrelu.constructions import linear_pieces_1d, seed000_minimal
-from exactrelu.errors import InputError
-from exactrelu.network import Network, activation, affine
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.smoothing import decimal_interval, smoothed
 from exactrelu.strategies import networks, points
 

@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 
 from exactrelu import bounds as B
-from exactrelu.cli import main
-from exactrelu.constructions import circle_network, random_network, sawtooth_network, yarotsky_deep
-from exactrelu.domain import Domain
+from exactrelu.cli.main import main
+from exactrelu.constructions import (
+    circle_network,
+    random_network,
+    sawtooth_network,
+    yarotsky_deep,
+)
+from exactrelu.core.domain import Domain
 from exactrelu.lipschitz import lipschitz
 
 CASES = Path(__file__).resolve().parent.parent / "cases"

@@ -2,7 +2,7 @@
 
 Skipped where TensorFlow is not installed (it is not a dependency). As in
 `test_torch_preset`, dyadic numbers keep every float64 operation exact; each activation
-is the op `exactrelu.conventions.FRAMEWORK_OPS["tensorflow"]` names, written here from
+is the op `exactrelu.core.conventions.FRAMEWORK_OPS["tensorflow"]` names, written here from
 TensorFlow's public API, and the Jacobians of ``GradientTape.jacobian`` (reverse mode) and
 ``ForwardAccumulator`` (forward mode) are compared entry by entry with
 ``derivative(net, x, "tensorflow")``.

@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 
 from exactrelu.oracle import from_torch, torch_model  # noqa: E402
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_torch_preset_equals_torch_autograd_on_kinks(kind):
     def build(net):

@@ -28,7 +28,7 @@ def _strip(doc):
 
 
 def _run(argv: list[str]) -> dict:
-    from exactrelu.cli import main
+    from exactrelu.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -22,10 +22,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..domain import Domain
-from ..errors import InputError
-from ..network import ActivationLayer, AffineLayer, Network, activation, affine
-from ..numbers import format_number
+from ..core.domain import Domain
+from ..core.errors import InputError
+from ..core.network import ActivationLayer, AffineLayer, Network, activation, affine
+from ..core.numbers import format_number
 
 FORMAT = "exactrelu-network/1"
 _ACTIVATION_KEYS = {
@@ -220,9 +220,3 @@ def dumps_compact(doc: Any) -> str:
     text = json.dumps(doc, indent=1, ensure_ascii=False)
     return re.sub(r"\[\s*\n\s*([^\[\]{}]*?)\s*\n\s*\]", lambda m: "[" + re.sub(r",\s*\n\s*", ", ", m.group(1)) + "]", text)
 
-
-def expected_fraction(value: Any, path: str) -> Fraction:
-    """An exact number from an ``expected`` entry."""
-    from ..numbers import parse_number
-
-    return parse_number(value, f"expected.{path}")

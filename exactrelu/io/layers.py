@@ -35,8 +35,9 @@ from typing import Any, Sequence
 import numpy as np
 from flint import fmpq, fmpq_mat
 
-from ..errors import InputError
-from ..network import ActivationLayer, AffineLayer, Layer, Network, activation
+from ..core.errors import InputError
+from ..core.network import ActivationLayer, AffineLayer, Layer, Network, activation
+from ..core.pooling import pool_windows
 
 ZERO = fmpq(0)
 ONE = fmpq(1)
@@ -318,40 +319,6 @@ def _pad(coeffs: np.ndarray, pads: Sequence[int], k: int) -> np.ndarray:
     return out
 
 
-def pool_windows(
-    spatial: Sequence[int],
-    kernel: Sequence[int],
-    strides: Sequence[int],
-    pads: Sequence[int],
-    dilations: Sequence[int] | None = None,
-    ceil_mode: bool = False,
-) -> tuple[list[int], list[list[tuple[tuple[int, ...], bool]]]]:
-    """Output sizes, and for each output position (row-major) its window: (input position,
-    inside the input?) pairs. Positions in the padding are marked False."""
-    k = len(spatial)
-    dil = list(dilations or [1] * k)
-    out_sp = []
-    for i in range(k):
-        span = spatial[i] + pads[i] + pads[i + k] - dil[i] * (kernel[i] - 1) - 1
-        o = (-(-span // strides[i]) if ceil_mode else span // strides[i]) + 1
-        if ceil_mode and (o - 1) * strides[i] >= spatial[i] + pads[i]:
-            o -= 1
-        if o < 1:
-            raise InputError(f"the pooling window {tuple(kernel)} does not fit the input {tuple(spatial)}")
-        out_sp.append(o)
-    windows = []
-    for pos in itertools.product(*(range(o) for o in out_sp)):
-        win = []
-        for offs in itertools.product(*(range(s) for s in kernel)):
-            p = tuple(pos[i] * strides[i] - pads[i] + offs[i] * dil[i] for i in range(k))
-            inside = all(0 <= p[i] < spatial[i] for i in range(k))
-            in_pad = all(-pads[i] <= p[i] < spatial[i] + pads[i + k] for i in range(k))
-            if inside or in_pad:
-                win.append((p, inside))
-        windows.append(win)
-    return out_sp, windows
-
-
 def avg_pool(
     t: Tensor,
     kernel: Sequence[int],
@@ -491,7 +458,7 @@ class LayerBuilder:
         """The max over each group of flat indices of ``t``, exactly, by pairwise
         ``max(a, b) = a + relu(b − a)``: one activation layer per halving, where the
         carried entries pass through an identity (a spline without knots)."""
-        from ..activations import relu, spline
+        from ..core.activations import relu, spline
 
         ident = spline((), (Fraction(1),), Fraction(0))
         cur = t

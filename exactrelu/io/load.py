@@ -7,7 +7,7 @@ when their suffix is used, so that onnx and torch stay optional.
 >>> load_case("missing.xyz")
 Traceback (most recent call last):
 ...
-exactrelu.errors.InputError: missing.xyz: expected a network file (.json, .nnet, .onnx, .pt, .pth), got the suffix '.xyz'
+exactrelu.core.errors.InputError: missing.xyz: expected a network file (.json, .nnet, .onnx, .pt, .pth), got the suffix '.xyz'
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .case import Case, read_case, write_case
 
 

@@ -39,10 +39,10 @@ import warnings
 from fractions import Fraction
 from pathlib import Path
 
-from ..domain import Domain
-from ..errors import InputError
-from ..network import AffineLayer, Network, activation
-from ..numbers import parse_number
+from ..core.domain import Domain
+from ..core.errors import InputError
+from ..core.network import AffineLayer, Network, activation
+from ..core.numbers import parse_number
 from .case import Case
 from .layers import InexactConversion
 

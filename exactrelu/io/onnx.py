@@ -14,7 +14,7 @@ Writing uses float64 weights; a rational that binary64 cannot hold is rounded, w
 `InexactConversion` warning. The case's name, source and domain travel in the model's
 metadata, so that case → ONNX → case is the identity when every weight is a binary64 number.
 
->>> from exactrelu.network import Network, affine, activation
+>>> from exactrelu.core.network import Network, affine, activation
 >>> net = Network.from_layers(1, [affine([[1], [-1]], [0, "1/2"]), activation("relu"), affine([[1, 1]])])
 >>> network_from_onnx(network_to_onnx(net)).layers == net.layers
 True
@@ -29,10 +29,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..domain import Domain
-from ..errors import InputError
-from ..network import ActivationLayer, AffineLayer, Network
-from ..numbers import to_fraction
+from ..core.domain import Domain
+from ..core.errors import InputError
+from ..core.network import ActivationLayer, AffineLayer, Network
+from ..core.numbers import to_fraction
 from .case import Case
 from .layers import (
     InexactConversion,
@@ -92,13 +92,13 @@ def _metadata(model: Any) -> dict[str, str]:
 
 
 def _domain_from_metadata(model: Any, dim: int) -> Domain:
-    text = _metadata(model).get("exactrelu.domain")
+    text = _metadata(model).get("exactrelu.core.domain")
     if not text:
         return Domain.whole(dim)
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        raise InputError("expected JSON in the metadata entry 'exactrelu.domain'") from None
+        raise InputError("expected JSON in the metadata entry 'exactrelu.core.domain'") from None
     return Domain.from_json(data, dim)
 
 
@@ -468,7 +468,7 @@ def network_to_onnx(net: Network, domain: Domain | None = None) -> Any:
     model.ir_version = 8
     meta = {"exactrelu.name": net.name, "exactrelu.source": net.source}
     if domain is not None and not domain.is_whole:
-        meta["exactrelu.domain"] = json.dumps(domain.to_json())
+        meta["exactrelu.core.domain"] = json.dumps(domain.to_json())
     helper.set_model_props(model, {k: v for k, v in meta.items() if v})
     if rounded[0]:
         warnings.warn(
@@ -516,7 +516,7 @@ def onnxruntime_difference(net: Network, model: Any, points: Sequence[Sequence[F
     Measures what the float64 model loses against the exact network (rounded weights,
     float arithmetic). Needs ``onnxruntime``.
 
-    >>> from exactrelu.network import Network, affine, activation
+    >>> from exactrelu.core.network import Network, affine, activation
     >>> net = Network.from_layers(1, [affine([["1/3"]]), activation("relu")])
     >>> 0 < onnxruntime_difference(net, network_to_onnx_quiet(net), [[Fraction(1)]]) < 1e-16
     True

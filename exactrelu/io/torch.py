@@ -31,10 +31,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..domain import Domain
-from ..errors import InputError
-from ..network import Network
-from ..numbers import to_fraction
+from ..core.domain import Domain
+from ..core.errors import InputError
+from ..core.network import Network
+from ..core.numbers import to_fraction
 from .case import Case
 from .layers import (
     LayerBuilder,

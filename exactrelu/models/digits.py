@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 INPUT_SHAPE = (1, 8, 8)
 SOURCE = ("exactrelu.models.digits: CNN trained with torch (seed {seed}) on scikit-learn's load_digits, "
@@ -39,7 +39,7 @@ def architecture() -> Any:
 
 def maxpool_architecture() -> Any:
     """The same sizes with two 2×2 max-pools instead of the strided convolution (for the
-    float paths' max-pool treatments, `exactrelu.operators.from_torch`'s ``max_pool``)."""
+    float paths' max-pool treatments, `exactrelu.floats.operators.from_torch`'s ``max_pool``)."""
     import torch.nn as nn
 
     return nn.Sequential(
@@ -100,9 +100,9 @@ def train(seed: int = 0, epochs: int = 40, build: Callable[[], Any] = architectu
 
 def save_case(trained: Trained, path: str) -> Any:
     """Write the trained CNN as a case (domain: the box [0, 1]^64); returns the exact `Network`."""
-    from ..domain import Domain
+    from ..core.domain import Domain
+    from ..floats.operators import from_torch, to_network
     from ..io.case import write_case
-    from ..operators import from_torch, to_network
 
     op = from_torch(trained.module, INPUT_SHAPE, name="digits-cnn")
     net = to_network(op, "digits-cnn", SOURCE.format(seed=trained.seed, accuracy=trained.accuracy))
@@ -114,7 +114,7 @@ def module_from_case(net: Any) -> Any:
     """The torch module (float32 weights) of a digits-cnn case's exact `Network`."""
     import torch
 
-    from ..operators import from_torch, to_network
+    from ..floats.operators import from_torch, to_network
 
     chain = net.chain
     if [a.out_dim for a in chain.affines] != [512, 256, 32, 10] or net.input_dim != 64:

@@ -1,0 +1,13 @@
+"""Activation regions, exactly: the region graph (`graph`), its traversal (`traversal`),
+the facet decisions with their certificates (`facets`) and the 2-D splitter (`split2d`).
+
+>>> from exactrelu import Network, affine, activation
+>>> from exactrelu.regions import enumerate_regions
+>>> enumerate_regions(Network.from_layers(1, [affine([[1], [-1]]), activation("relu")])).activation_regions
+2
+"""
+
+from .graph import Facet, Kink, NonFacet, Region, RegionGraph
+from .traversal import enumerate_regions
+
+__all__ = ["Facet", "Kink", "NonFacet", "Region", "RegionGraph", "enumerate_regions"]
