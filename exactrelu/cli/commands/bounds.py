@@ -79,14 +79,13 @@ def run(args: argparse.Namespace) -> Outcome:
 def _torch_file_bounds(args: argparse.Namespace, norm: str, options: dict[str, Any]) -> tuple[Any, str]:
     """Float bounds of a ``.pt``/``.pth`` model, read into the float operator graph directly."""
     from ...floats.bounds import bounds
-    from ...floats.operators import from_torch
-    from ...io.torch import input_shape_of, load_module
+    from ...io.torch import input_shape_of, load_module, operators_from_torch
 
     module, shape = load_module(args.case)
     given = parse_input_shape(args.input_shape, args.case)
     name = Path(args.case).stem
     try:
-        opnet = from_torch(module, input_shape_of(module, given or shape), name, max_pool=args.max_pool or "relu")
+        opnet = operators_from_torch(module, input_shape_of(module, given or shape), name, max_pool=args.max_pool or "relu")
     except InputError as e:
         raise e.at(file=args.case) from None
     return bounds(opnet, norm, args.device, backend=args.backend, **options), name
