@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ORDER = (
-    "regions", "lipschitz", "bounds", "jacobian", "range", "prove", "check_result", "certify", "check", "verify",
-    "convert", "plot",
+    "regions", "lipschitz", "bounds", "jacobian", "smooth", "range", "prove", "check_result", "certify", "check",
+    "verify", "convert", "plot",
 )
 
 
