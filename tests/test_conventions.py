@@ -91,7 +91,6 @@ def test_corpus_torch_entries_are_what_torch_returns(path):
         x = parse_point(e["at"], case.network.input_dim)
         _, J = run([float(v) for v in x])
         assert [[F(v) for v in row] for row in J] == [[F(v) for v in row] for row in e["jacobian"]], (path.stem, e["at"])
-    assert torch.__version__
 
 
 @pytest.mark.parametrize("path", FRAMEWORK_CASES, ids=lambda p: p.stem)

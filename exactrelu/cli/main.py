@@ -68,6 +68,10 @@ _LIMIT_OPTIONS = (
 
 
 def _add_limit_options(p: argparse.ArgumentParser) -> None:
+    """The engine readers' limits, on a command that does not read its input its own way
+    (``check`` has the independent checker's reader and its own ``--max-digits``)."""
+    if any(f"--max-{name}" in p._option_string_actions for name, _ in _LIMIT_OPTIONS):
+        return
     group = p.add_argument_group("input limits (exit 3 when passed; see exactrelu.core.limits)")
     defaults = Limits()
     for name, what in _LIMIT_OPTIONS:
@@ -79,25 +83,33 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits().with_(**{name: getattr(args, f"limit_{name}", None) for name, _ in _LIMIT_OPTIONS})
 
 
-def describe(name: str) -> str:
-    """A command's one-line ``HELP``, read from its module's source without importing it."""
-    path = Path(__file__).parent / "commands" / f"{name}.py"
+def describe(module: str) -> tuple[str, str]:
+    """A command module's ``NAME`` and one-line ``HELP``, read from its source without
+    importing it (its imports may be heavy); empty strings where not found.
+
+    >>> describe("check_result")[0]
+    'check-result'
+    """
+    path = Path(__file__).parent / "commands" / f"{module}.py"
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except OSError:
-        return ""
+        return "", ""
+    found = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HELP" for t in node.targets):
-            try:
-                return str(ast.literal_eval(node.value))
-            except ValueError:
-                return ""
-    return ""
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and t.id in ("NAME", "HELP"):
+                    try:
+                        found[t.id] = str(ast.literal_eval(node.value))
+                    except ValueError:
+                        pass
+    return found.get("NAME", ""), found.get("HELP", "")
 
 
 def build_parser(full: Iterable[str] = ORDER) -> argparse.ArgumentParser:
-    """The argument parser; the commands in ``full`` with all their options (their modules
-    imported), the others by name and help only."""
+    """The argument parser; the commands whose modules are in ``full`` with all their options
+    (those modules imported), the others by name and help only."""
     full = set(full)
     parser = _Parser(
         prog="exactrelu",
@@ -115,8 +127,9 @@ def build_parser(full: Iterable[str] = ORDER) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in ORDER:
         if name not in full:
-            if (help_text := describe(name)):
-                sub.add_parser(name, help=help_text)
+            command, help_text = describe(name)
+            if command:
+                sub.add_parser(command, help=help_text)
             continue
         try:
             module = importlib.import_module(f"exactrelu.cli.commands.{name}")
@@ -135,10 +148,11 @@ def build_parser(full: Iterable[str] = ORDER) -> argparse.ArgumentParser:
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
-    """The command named in ``argv``: its first token that is not an option."""
+    """The module of the command named in ``argv`` (its first token that is not an option)."""
     for token in argv:
         if not token.startswith("-"):
-            return token if token in ORDER else None
+            module = token.replace("-", "_")
+            return module if module in ORDER else None
     return None
 
 

@@ -18,7 +18,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -347,9 +346,3 @@ def dumps_compact(doc: Any) -> str:
     text = json.dumps(doc, indent=1, ensure_ascii=False)
     return re.sub(r"\[\s*\n\s*([^\[\]{}]*?)\s*\n\s*\]", lambda m: "[" + re.sub(r",\s*\n\s*", ", ", m.group(1)) + "]", text)
 
-
-def expected_fraction(value: Any, path: str) -> Fraction:
-    """An exact number from an ``expected`` entry."""
-    from ..core.numbers import parse_number
-
-    return parse_number(value, f"expected.{path}")

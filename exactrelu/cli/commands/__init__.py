@@ -18,7 +18,10 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
-ORDER = ("regions", "lipschitz", "bounds", "jacobian", "certify", "check", "verify", "convert", "plot")
+ORDER = (
+    "regions", "lipschitz", "bounds", "jacobian", "smooth", "range", "prove", "check_result", "certify", "check",
+    "verify", "convert", "plot",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,13 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse ``type`` of a node budget where 0 means something (decide at the root only)."""
+    if text.strip() == "0":
+        return 0
+    return positive_int(text)
 
 
 def positive_float(text: str) -> float:
