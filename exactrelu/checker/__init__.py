@@ -1,0 +1,1 @@
+"""The independent certificate checker (see `exactrelu.checker.reader` for its own case reader)."""
