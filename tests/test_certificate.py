@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 from exactrelu.certificate import certify
-from exactrelu.check import check_certificate
+from exactrelu.checker import check_certificate
 from exactrelu.core.domain import Domain
 from exactrelu.core.network import Network, activation, affine
 from exactrelu.io.case import Case

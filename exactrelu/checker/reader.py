@@ -31,7 +31,7 @@ PL(knots=(Fraction(0, 1),), slopes=(Fraction(0, 1), Fraction(1, 1)), value=Fract
 >>> read_network({"format": "exactrelu-network/1", "input_dim": 1, "layers": [{"type": "relu", "alpha": 1}]})
 Traceback (most recent call last):
 ...
-exactrelu.checker.reader.Malformed: network.layers[0]: unexpected key 'alpha' (expected the keys type)
+exactrelu.checker.reader.Malformed: network.layers[0]: expected only the keys type, got 'alpha'
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Malformed(Exception):
     def __init__(self, path: str, expected: str) -> None:
         self.path = path
         self.expected = expected
-        super().__init__(f"{path}: {expected}" if path else expected)
+        super().__init__(f"{path}: expected {expected}" if path else f"expected {expected}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def load_json(data: bytes | str, limits: Limits = Limits()) -> Any:
     >>> load_json('{"a": 1, "a": 2}')
     Traceback (most recent call last):
     ...
-    exactrelu.checker.reader.Malformed: an object without duplicate keys (got 'a' twice)
+    exactrelu.checker.reader.Malformed: expected an object without duplicate keys (got 'a' twice)
     """
     if len(data) > limits.max_bytes:
         raise Malformed("", f"a document of at most {limits.max_bytes} bytes, got {len(data)}")
@@ -111,7 +111,7 @@ def load_json(data: bytes | str, limits: Limits = Limits()) -> Any:
         out: dict[str, Any] = {}
         for k, v in items:
             if k in out:
-                raise Malformed("", f"an object without duplicate keys (got {_show(k)} twice)")
+                raise Malformed("", f"an object without duplicate keys (got {show_value(k)} twice)")
             out[k] = v
         return out
 
@@ -142,7 +142,7 @@ def _int(s: str) -> int:
     return sign * (_int(s[:mid]) * 10 ** (len(s) - mid) + _int(s[mid:]))
 
 
-def _show(v: Any, width: int = 60) -> str:
+def show_value(v: Any, width: int = 60) -> str:
     """A short, printable form of a value read from a document (for messages)."""
     if isinstance(v, (dict, list)):
         s = type(v).__name__ + (f" of {len(v)} entries" if v else " (empty)")
@@ -175,7 +175,7 @@ class Reader:
     >>> rd.number("1e999999999", "w[0]")
     Traceback (most recent call last):
     ...
-    exactrelu.checker.reader.Malformed: w[0]: a number of at most 4000 digits (with its exponent), got '1e999999999'
+    exactrelu.checker.reader.Malformed: w[0]: expected a number of at most 4000 digits (with its exponent), got '1e999999999'
     """
 
     def __init__(self, limits: Limits = Limits()) -> None:
@@ -186,33 +186,33 @@ class Reader:
         string holding an integer, ``p/q`` or a finite decimal, in ASCII digits."""
         lim = self.limits.max_digits
         if isinstance(v, bool):
-            raise Malformed(path, f"a number, got {_show(v)}")
+            raise Malformed(path, f"a number, got {show_value(v)}")
         if isinstance(v, int):
             if v.bit_length() > lim * 3.33:
-                raise Malformed(path, f"a number of at most {lim} digits, got {_show(v)}")
+                raise Malformed(path, f"a number of at most {lim} digits, got {show_value(v)}")
             return Fraction(v)
         if isinstance(v, float):
             if v != v or v in (float("inf"), float("-inf")):
                 raise Malformed(path, f"a finite number, got {v}")
             return Fraction(v)
         if not isinstance(v, str):
-            raise Malformed(path, f"a number (an integer, or a string 'p/q' or a decimal), got {_show(v)}")
+            raise Malformed(path, f"a number (an integer, or a string 'p/q' or a decimal), got {show_value(v)}")
         m = _RATIO.fullmatch(v)
         if m:
             p, q = m.groups()
             if len(p.lstrip("+-")) + len(q.lstrip("+-")) > lim:
-                raise Malformed(path, f"a number of at most {lim} digits, got {_show(v)}")
+                raise Malformed(path, f"a number of at most {lim} digits, got {show_value(v)}")
             if int(q) == 0:
-                raise Malformed(path, f"a number, got {_show(v)} (division by zero)")
+                raise Malformed(path, f"a number, got {show_value(v)} (division by zero)")
             return Fraction(_int(p), _int(q))
         m = _DECIMAL.fullmatch(v)
         if not m:
-            raise Malformed(path, f"a number (an integer, 'p/q' or a finite decimal in ASCII digits), got {_show(v)}")
+            raise Malformed(path, f"a number (an integer, 'p/q' or a finite decimal in ASCII digits), got {show_value(v)}")
         sign, whole, frac, frac_only, esign, exp = m.groups()
         digits = (whole or "") + (frac or frac_only or "")
         e_digits = (exp or "0").lstrip("0") or "0"
         if len(e_digits) > 9 or len(digits) + int(e_digits) > lim:
-            raise Malformed(path, f"a number of at most {lim} digits (with its exponent), got {_show(v)}")
+            raise Malformed(path, f"a number of at most {lim} digits (with its exponent), got {show_value(v)}")
         e = int(e_digits) * (-1 if esign == "-" else 1) - len(frac or frac_only or "")
         q = Fraction(_int(digits)) * Fraction(10) ** e
         return -q if sign == "-" else q
@@ -220,16 +220,16 @@ class Reader:
     def integer(self, v: Any, path: str, lo: int | None = None, hi: int | None = None) -> int:
         """A JSON integer (not a boolean, not a float), within ``[lo, hi]``."""
         if isinstance(v, bool) or not isinstance(v, int):
-            raise Malformed(path, f"an integer, got {_show(v)}")
+            raise Malformed(path, f"an integer, got {show_value(v)}")
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             rng = f"from {lo}" if hi is None else f"from {lo} to {hi}" if lo is not None else f"at most {hi}"
-            raise Malformed(path, f"an integer {rng}, got {_show(v)}")
+            raise Malformed(path, f"an integer {rng}, got {show_value(v)}")
         return v
 
     def items(self, v: Any, path: str, length: int | None = None, nonempty: bool = False) -> list[Any]:
         """A JSON list (of ``length`` entries if given), at most ``limits.max_items`` long."""
         if not isinstance(v, list):
-            raise Malformed(path, f"a list, got {_show(v)}")
+            raise Malformed(path, f"a list, got {show_value(v)}")
         if length is not None and len(v) != length:
             raise Malformed(path, f"a list of {length} entries, got {len(v)}")
         if nonempty and not v:
@@ -256,7 +256,7 @@ class Reader:
     def obj(self, v: Any, path: str, required: Sequence[str], optional: Sequence[str] = ()) -> dict[str, Any]:
         """A JSON object with every key of ``required`` and no key outside ``optional``."""
         if not isinstance(v, dict):
-            raise Malformed(path, f"an object, got {_show(v)}")
+            raise Malformed(path, f"an object, got {show_value(v)}")
         if len(v) > self.limits.max_items:
             raise Malformed(path, f"an object of at most {self.limits.max_items} entries, got {len(v)}")
         for k in required:
@@ -265,12 +265,18 @@ class Reader:
         allowed = set(required) | set(optional)
         for k in v:
             if k not in allowed:
-                raise Malformed(path, f"unexpected key {_show(k)} (expected the keys {', '.join(sorted(allowed))})")
+                raise Malformed(path, f"only the keys {', '.join(sorted(allowed))}, got {show_value(k)}")
         return v
+
+    def mapping(self, v: Any, path: str) -> dict[str, Any]:
+        """A JSON object with any keys (at most ``limits.max_items``)."""
+        if not isinstance(v, dict):
+            raise Malformed(path, f"an object, got {show_value(v)}")
+        return self.obj(v, path, (), tuple(v))
 
     def string(self, v: Any, path: str) -> str:
         if not isinstance(v, str):
-            raise Malformed(path, f"a string, got {_show(v)}")
+            raise Malformed(path, f"a string, got {show_value(v)}")
         return v
 
 
@@ -428,12 +434,12 @@ def read_network(doc: Any, path: str = "network", limits: Limits = Limits()) -> 
     rd = Reader(limits)
     d = rd.obj(doc, path, ("format", "input_dim", "layers"), _CASE_KEYS)
     if d["format"] != NETWORK_FORMAT:
-        raise Malformed(f"{path}.format", f"{NETWORK_FORMAT!r}, got {_show(d['format'])}")
+        raise Malformed(f"{path}.format", f"{NETWORK_FORMAT!r}, got {show_value(d['format'])}")
     for key in ("name", "source"):
         if key in d:
             rd.string(d[key], f"{path}.{key}")
     if "expected" in d and not isinstance(d["expected"], dict):
-        raise Malformed(f"{path}.expected", f"an object, got {_show(d['expected'])}")
+        raise Malformed(f"{path}.expected", f"an object, got {show_value(d['expected'])}")
     n = rd.integer(d["input_dim"], f"{path}.input_dim", 1, limits.max_items)
     chain: list[Affine | Activation] = []
     pending: Affine | None = None
@@ -463,7 +469,7 @@ def _layer(rd: Reader, item: Any, path: str, dim: int) -> Affine | Activation:
         b = rd.vector(item["bias"], f"{path}.bias", len(W)) if "bias" in item else (Fraction(0),) * len(W)
         return Affine(W, b)
     if not isinstance(kind, str) or kind not in _ACTIVATION_KEYS:
-        raise Malformed(f"{path}.type", f"one of affine, {', '.join(_ACTIVATION_KEYS)}, got {_show(kind)}")
+        raise Malformed(f"{path}.type", f"one of affine, {', '.join(_ACTIVATION_KEYS)}, got {show_value(kind)}")
     keys = _ACTIVATION_KEYS[kind]
     rd.obj(item, path, ("type",) + (keys if kind in ("leaky_relu", "prelu", "spline") else ()), ("type",) + keys)
     zero, one = Fraction(0), Fraction(1)
