@@ -15,7 +15,7 @@ from exactrelu.certificate import certify
 from exactrelu.checker import check_certificate
 from exactrelu.core.domain import Domain
 from exactrelu.core.network import Network, activation, affine
-from exactrelu.io.case import Case
+from exactrelu.io.case import Case, case_to_json
 from exactrelu.strategies import networks
 
 
@@ -149,7 +149,7 @@ def test_l2_claims(net):
 
     cert = certify(Case(net, Domain.whole(net.input_dim)), ("2",))
     assert check_certificate(cert).ok
-    regions = full_dimensional_regions(net)
+    regions = full_dimensional_regions(case_to_json(net))
     want = max(np.linalg.norm(np.array([[float(v) for v in row] for row in r.jacobian]), 2) for r in regions)
     assert abs(cert["lipschitz"]["2"]["value_float"] - want) <= 1e-9 * max(1.0, want)
     doc = copy.deepcopy(cert)

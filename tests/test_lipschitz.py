@@ -18,6 +18,7 @@ from exactrelu.core.errors import InputError, LimitReached
 from exactrelu.core.network import Network, activation, affine
 from exactrelu.core.norms import norm_1, norm_2, norm_inf
 from exactrelu.core.numbers import fmpq_matrix
+from exactrelu.io.case import case_to_json
 from exactrelu.lipschitz import LipschitzResult, lipschitz
 from exactrelu.strategies import networks, points
 
@@ -29,7 +30,7 @@ def _as_alg(x):
 
 
 def brute_lipschitz(net: Network, norm: str, domain: Domain | None = None):
-    regions = full_dimensional_regions(net, domain)
+    regions = full_dimensional_regions(case_to_json(net, domain))
     values = [NORMS[norm](fmpq_matrix(r.jacobian)) for r in regions]
     return maximum(values)[1], regions
 
