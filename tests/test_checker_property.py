@@ -13,11 +13,10 @@ import random
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brute import full_dimensional_regions
+from brute import assert_verdict_true
 from exactrelu.certificate import certify
 from exactrelu.checker import check_certificate
 from exactrelu.core.domain import Domain
@@ -25,31 +24,6 @@ from exactrelu.io.case import Case
 from exactrelu.strategies import networks
 
 F = Fraction
-
-
-def _norm(J, norm: str) -> Fraction:
-    if norm == "inf":
-        return max(sum((abs(v) for v in row), F(0)) for row in J)
-    return max(sum((abs(row[k]) for row in J), F(0)) for k in range(len(J[0])))
-
-
-def _assert_true(doc: dict[str, Any], v: Any) -> None:
-    """The verdict's counts and constants are the brute force's, on the document's own case."""
-    regions = full_dimensional_regions(doc["case"])
-    assert v.counts["activation_regions"] == len(regions)
-    for norm in ("1", "inf"):
-        if norm in v.lipschitz:
-            assert F(v.lipschitz[norm]) == max(_norm(r.jacobian, norm) for r in regions)
-    if "2" in v.lipschitz:
-        lo, hi = (F(x) for x in doc["lipschitz"]["2"]["value_squared"]["interval"])
-        top = max(np.linalg.norm(np.array([[float(x) for x in row] for row in r.jacobian]), 2) ** 2 for r in regions)
-        assert float(lo) - 1e-9 * max(1, top) <= top <= float(hi) + 1e-9 * max(1, top)
-    if doc["case"]["input_dim"] == 1:  # intervals in order along the line
-        line = sorted(regions, key=lambda r: r.point[0])
-        maps = [(r.jacobian, r.offset) for r in line]
-        assert v.counts["linear_pieces"] == 1 + sum(a != b for a, b in zip(maps, maps[1:]))
-        if "domain" not in doc["case"]:
-            assert v.counts["bounded_regions"] == max(len(line) - 2, 0)
 
 
 def _leaves(doc: Any, path: tuple = ()) -> list[tuple]:
@@ -115,7 +89,7 @@ def test_accepted_certificates_state_the_truth(net, kind, rnd):
     cert = json.loads(json.dumps(certify(Case(net, domain), ("1", "inf", "2"))))
     v = check_certificate(cert)
     assert v.ok, v.problems
-    _assert_true(cert, v)
+    assert_verdict_true(cert, v)
     rng = random.Random(rnd.random())
     for _ in range(25):
         doc = _tamper(cert, rng)
@@ -123,7 +97,7 @@ def test_accepted_certificates_state_the_truth(net, kind, rnd):
             doc = _tamper(doc, rng)
         w = check_certificate(doc)
         if w.ok:
-            _assert_true(doc, w)
+            assert_verdict_true(doc, w)
 
 
 @settings(max_examples=20)
@@ -132,4 +106,4 @@ def test_one_input_certificates_count_pieces_and_bounded_regions(net):
     cert = json.loads(json.dumps(certify(Case(net, Domain.whole(1)))))
     v = check_certificate(cert)
     assert v.ok
-    _assert_true(cert, v)
+    assert_verdict_true(cert, v)
