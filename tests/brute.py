@@ -1,6 +1,6 @@
 """Independent brute force over all activation patterns of a tiny network.
 
-Shares nothing with the engine (`exactrelu.network`, `exactrelu.regions`,
+Shares nothing with the engine (`exactrelu.core.network`, `exactrelu.regions`,
 `exactrelu.polyhedra`) nor with the checker (`exactrelu.checker`): it reads the case JSON
 itself (`_Layer`, `_read`), layer by layer as written (no canonical chain), and for
 every choice of one piece per neuron (a neuron whose pre-activation is constant, given

@@ -9,7 +9,16 @@ from fractions import Fraction
 
 import pytest
 
-from exactrelu.checker.reader import Limits, Malformed, Reader, load_json, make_pl, read_case, read_domain, read_network
+from exactrelu.checker.reader import (
+    Limits,
+    Malformed,
+    Reader,
+    load_json,
+    make_pl,
+    read_case,
+    read_domain,
+    read_network,
+)
 
 F = Fraction
 

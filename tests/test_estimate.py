@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactrelu.calculus import derivative
-from exactrelu.core.errors import InputError
 from exactrelu.core.algebraic import as_algebraic
+from exactrelu.core.errors import InputError
+from exactrelu.core.network import Network, activation, affine
 from exactrelu.core.norms import operator_norm
 from exactrelu.core.numbers import fmpq_matrix
-from exactrelu.core.network import Network, activation, affine
 from exactrelu.floats.estimate import jacobian_norms, lipschitz_lower
 from exactrelu.floats.operators import from_network, to_network
 from exactrelu.lipschitz import lipschitz

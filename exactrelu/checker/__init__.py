@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .property import FORMAT as PROPERTY_FORMAT
+from .property import check_property
 from .reader import Limits, Net, Row
 from .regions import FORMAT as REGIONS_FORMAT
 from .regions import check_regions
@@ -29,6 +31,7 @@ __all__ = ["CHECKERS", "Limits", "Rejected", "Verdict", "check_certificate"]
 
 CHECKERS: dict[str, Callable[[Any, Limits, "tuple[Net, tuple[Row, ...]] | None"], Verdict]] = {
     REGIONS_FORMAT: check_regions,
+    PROPERTY_FORMAT: check_property,
 }
 
 

@@ -1,8 +1,8 @@
 """The checker's own reader of the case format (``exactrelu-network/1``, SPEC §2) and its
 own exact forward pass.
 
-Nothing here comes from the engine (no `exactrelu.network`, `exactrelu.io.case`,
-`exactrelu.numbers` or `exactrelu.activations`): a bug there cannot hide a false claim
+Nothing here comes from the engine (no `exactrelu.core.network`, `exactrelu.io.case`,
+`exactrelu.core.numbers` or `exactrelu.core.activations`): a bug there cannot hide a false claim
 here. Everything is plain `fractions.Fraction`. The reading is strict: unknown keys,
 duplicate keys, non-ASCII digits, NaN, booleans as numbers and wrong shapes are
 `Malformed` with the JSON path and what was expected there, and every size is bounded

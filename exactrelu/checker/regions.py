@@ -56,7 +56,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
 
-from .reader import Limits, Malformed, Net, Reader, Row, Vec, read_case, show_number, show_value
+from .reader import (
+    Limits,
+    Malformed,
+    Net,
+    Reader,
+    Row,
+    Vec,
+    read_case,
+    show_number,
+    show_value,
+)
 from .verdict import Rejected, Verdict
 
 FORMAT = "exactrelu-certificate/1"

@@ -14,7 +14,7 @@ from ...core.errors import InputError
 from . import Outcome
 
 NAME = "check"
-HELP = "re-verify a certificate written by 'exactrelu certify' (exit 0 accepted, 1 rejected)"
+HELP = "re-verify a certificate written by 'exactrelu certify' or 'exactrelu prove -o' (exit 0 accepted, 1 rejected)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
