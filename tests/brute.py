@@ -13,7 +13,7 @@ neurons: for nets with a handful of neurons, as an oracle.
 `full_dimensional_regions(doc)` takes a case document (``exactrelu-network/1``, with
 its optional domain; `exactrelu.io.case.case_to_json(net, domain)` writes one for a
 network built in Python) and returns, for every region with nonempty interior, its
-pattern, an interior point, its exact Jacobian and offset. Other test files reuse it
+pattern, an interior point, its exact Jacobian and offset, and its strict rows. Other test files reuse it
 (for example to brute-force Lipschitz constants as the largest norm of these
 Jacobians); `assert_verdict_true` holds a certificate checker's verdict against it.
 """
@@ -37,6 +37,7 @@ class BruteRegion:
     point: tuple[Fraction, ...]
     jacobian: tuple[tuple[Fraction, ...], ...]
     offset: tuple[Fraction, ...]
+    rows: tuple[Row, ...] = ()  # the cell's strict rows a x < b (domain rows included)
 
 
 def _matmul(W: Sequence[Sequence[Fraction]], M: Sequence[Sequence[Fraction]]) -> list[list[Fraction]]:
@@ -206,7 +207,7 @@ def full_dimensional_regions(doc: dict[str, Any]) -> list[BruteRegion]:
         if l == len(layers):
             point = strict_point(rows + dom_rows, n)
             assert point is not None
-            out.append(BruteRegion(tuple(pattern), point, tuple(map(tuple, J)), tuple(c)))
+            out.append(BruteRegion(tuple(pattern), point, tuple(map(tuple, J)), tuple(c), tuple(rows + dom_rows)))
             return
         fns = layers[l].fns
         choices = []

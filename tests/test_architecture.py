@@ -36,6 +36,8 @@ FLOORS: dict[str, int] = {
     "exactrelu.certificate": 9,
     "exactrelu.verify": 9,
     "exactrelu.oracle": 9,
+    "exactrelu.kinkpoints": 9,
+    "exactrelu.claims": 9,
     "exactrelu.strategies": 9,
     "exactrelu.constructions": 9,
     "exactrelu.corpus": 9,
