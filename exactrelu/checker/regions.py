@@ -729,4 +729,4 @@ def _check(doc: Any, rd: Reader, case: tuple[Net, tuple[Row, ...]] | None) -> Ve
         claims += 1
     lips = check_lipschitz(rd, d.get("lipschitz", {}), listed)
     claims += len(lips)
-    return Verdict(True, (), counts, lips, claims)
+    return Verdict(True, (), counts, lips, {"claims_checked": claims})
