@@ -359,7 +359,7 @@ def test_atomic_writes_leave_no_temporary_on_failure(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("exactrelu.io.files.os.replace", fail)
+    monkeypatch.setattr("exactrelu.io.atomic.os.replace", fail)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, "new")
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"] and target.read_text() == "old"

@@ -251,15 +251,8 @@ def _fail(args: argparse.Namespace, message: str, status: int) -> int:
     return status
 
 
-def _terminated(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)  # unwinds: atomic writes remove their temporary file
-
-
 def run() -> None:
-    """Console-script entry point. SIGTERM unwinds like an exception (no stray temporary files)."""
-    import signal
-
-    signal.signal(signal.SIGTERM, _terminated)
+    """Console-script entry point."""
     try:
         status = main()
         sys.stdout.flush()

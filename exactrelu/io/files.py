@@ -1,9 +1,7 @@
-"""Writing files atomically, with plain errors: a crash, a kill or a full disk leaves the old
-file or the complete new one, never half of one, and no temporary file behind.
-
-The data goes to a temporary file beside the target, then `os.replace` puts it in place.
-An unwritable place (a directory as the target, a missing folder, no permission) is an
-`InputError` naming the file (CLI exit 2), not a traceback.
+"""Writing files with plain errors: `exactrelu.io.atomic` writes (the old file or the
+complete new one, never half, no temporary file behind), and an unwritable place (a
+directory as the target, a missing folder, no permission) is an `InputError` naming the
+file (CLI exit 2), not a traceback. `check_writable` says so before a long computation.
 
 >>> import tempfile, os
 >>> with tempfile.TemporaryDirectory() as d:
@@ -19,10 +17,10 @@ exactrelu.core.errors.InputError: /nonexistent-folder/a.txt: cannot write the fi
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ..core.errors import InputError
+from .atomic import write_text_atomic
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -40,22 +38,10 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
-    """Write ``data`` (text is written as UTF-8) to ``path`` atomically."""
-    p = Path(path)
-    parent = check_writable(p)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    """Write ``data`` (text as UTF-8) to ``path`` atomically (`exactrelu.io.atomic`: no
+    temporary file left on an exception or a signal); an unwritable place is an `InputError`."""
+    check_writable(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+        write_text_atomic(path, data)
     except OSError as e:
-        raise InputError(f"cannot write the file: {e.strerror or e}", file=str(p)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a written file is an ordinary one
-        os.replace(tmp, p)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write the file: {e.strerror or e}", file=str(p)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise InputError(f"cannot write the file: {e.strerror or e}", file=str(path)) from None

@@ -46,7 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Outcome:
-    from ...bounds import NAMES, bounds
+    from ...bounds import bounds
+    from ...core.results import BOUND_NAMES
     from ...core.errors import InputError, LimitReached
     from ...core.norms import parse_norm
     from ...core.report import quantity_text, real_text
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> Outcome:
         elif doc.get("L") is not None:
             q = res.value if res.exact is None else replace(res.value, number=res.exact)
             lines.append("  " + quantity_text("L", q))
-    for key in NAMES:
+    for key in BOUND_NAMES:
         if key in b.values:
             lines.append(quantity_text(key, b.values[key]).join(("  ", "")))
         elif key in b.undefined:
