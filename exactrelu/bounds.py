@@ -395,11 +395,21 @@ def k_inf_arrays(mats: Sequence[np.ndarray], max_nodes: int = 200_000,
             pats = _bit_rows(begin, end, width, w0.dtype)
         children = (pats * a[None, :]).dot(mats[k - 1])  # rows over layer k-1
         cb = abs(children).dot(t[k - 1])
-        order = np.argsort(np.array([float(v) for v in cb]))
+        order = _ascending(cb)
         for idx in order:
             if cb[idx] > best:
                 stack.append((k - 1, children[idx], cb[idx], None))
     return best, max(best, open_bound), nodes
+
+
+def _ascending(values: np.ndarray) -> Any:
+    """Indices of ``values`` in ascending order: by their floats (the order the search always
+    used), exactly when an exact integer is beyond binary64's range (a weight of 4.9e-324
+    scales the integers of its layer by 2^1074)."""
+    try:
+        return np.argsort(np.array([float(v) for v in values]))
+    except OverflowError:
+        return sorted(range(len(values)), key=values.__getitem__)
 
 
 def _close_block(w0: np.ndarray, start: int, stop: int, by_signs: bool, dtype: Any) -> np.ndarray:

@@ -391,3 +391,19 @@ def test_version_and_help_import_no_analysis():
 
 def test_limit_reached_is_also_raised_for_input_limits():
     assert issubclass(InputLimit, LimitReached) and issubclass(InputLimit, InputError)
+
+
+def test_tiny_weights_scale_exact_integers_beyond_floats():
+    """A weight of 4.9e-324 (a JSON float: 2^-1074) makes K's exact integers too large for a
+    float; the search orders them exactly then (found by benchmarks/fuzz.py)."""
+    from exactrelu.bounds import bounds
+
+    doc = _case(layers=[{"type": "affine", "weight": [[4.9e-324, "1"], ["1", "-1"]]}, {"type": "relu"},
+                        {"type": "affine", "weight": [["1", "1"]]}, {"type": "relu"},
+                        {"type": "affine", "weight": [["2"]]}])
+    net = case_from_json(json.loads(json.dumps(doc))).network
+    eps = Fraction(1, 2**1074)
+    # J = 2·(d1·[ε, 1] + d2·[1, -1]) over the 0/1 patterns (d1, d2) (the last unit on):
+    # ℓ∞ (the row's absolute sum) is largest for d2 alone, 4; ℓ1 (a column) for both, 2 + 2ε
+    assert bounds(net, "inf")["K"].value == 4
+    assert bounds(net, "1")["K"].value == 2 + 2 * eps

@@ -14,7 +14,7 @@ NAME = "bounds"
 HELP = "K_star, K, K1, K2, K3, K4 (seed 004), C, C_E (seed 002) and the exact L, for one norm"
 MAX_NODES = 200_000
 L_MAX_NODES = 20_000
-TIME_LIMIT = 60.0
+TIME_LIMIT = 600.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
