@@ -154,7 +154,8 @@ def test_non_ascii_digits_are_not_numbers():
             parse_number(text, "w")
 
 
-@pytest.mark.parametrize("text", ["1e999999999", "1e-999999", "9" * 5000, "1/" + "7" * 1200, "1e400", "1E308"])
+@pytest.mark.parametrize("text", ["1e999999999", "1e-999999", "9" * 5000, "1/" + "7" * 1200, "1e400", "1E308",
+                                  "1e-101", "-3/1" + "0" * 101])
 def test_huge_numbers_are_limits_before_they_are_built(text):
     with pytest.raises(InputLimit) as e:
         parse_number(text, "layers[0].weight[0][0]")
@@ -167,8 +168,12 @@ def test_huge_json_literals(tmp_path):
         with pytest.raises(error) as e:
             read_case(_write(tmp_path, text))
         assert e.value.path == "layers[0].weight[0][0]"
-    text = json.dumps(_case()).replace('["1", "0"]', "[4.9e-324, 0]", 1)  # tiny but in range: a result
-    assert read_case(_write(tmp_path, text)).network.layers[0].weight[0][0] == Fraction(4.9e-324)
+    text = json.dumps(_case()).replace('["1", "0"]', "[4.9e-324, 0]", 1)  # binary64, but its reciprocal is not
+    with pytest.raises(InputLimit, match="10\\^-100"):
+        read_case(_write(tmp_path, text))
+    assert read_case(_write(tmp_path, text), Limits(magnitude=400)).network.layers[0].weight[0][0] == Fraction(4.9e-324)
+    text = json.dumps(_case()).replace('["1", "0"]', "[1e-50, 0]", 1)
+    assert read_case(_write(tmp_path, text)).network.layers[0].weight[0][0] == Fraction(1e-50)
 
 
 def test_raised_limits_read_and_print_numbers_of_any_length(tmp_path, capsys):
@@ -184,9 +189,10 @@ def test_raised_limits_read_and_print_numbers_of_any_length(tmp_path, capsys):
     # a weight of 1/33…3: L = 1 + 1/33…3 has 10,000 digits (more than Python prints by default)
     doc["layers"][0]["weight"][0][0] = "1/" + big
     path = _write(tmp_path, doc)
-    status, out, _ = _cli(capsys, "lipschitz", path, "--norm", "inf", "--json", "--max-digits", "6000")
+    status, out, _ = _cli(capsys, "lipschitz", path, "--norm", "inf", "--json", "--max-digits", "6000",
+                          "--max-magnitude", "6000")
     assert status == 0 and json.loads(out)["value"] == format_number(1 + Fraction(1, value))
-    status, out, _ = _cli(capsys, "lipschitz", path, "--max-digits", "6000")
+    status, out, _ = _cli(capsys, "lipschitz", path, "--max-digits", "6000", "--max-magnitude", "6000")
     assert status == 0 and "L (ℓ∞) ≈ 1 (exact in --json)" in out
     status, _, err = _cli(capsys, "lipschitz", path)
     assert status == 3 and "--max-digits" in err
@@ -228,6 +234,24 @@ def test_onnx_tensor_of_a_corrupt_type(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(model.SerializeToString())
     with pytest.raises(InputError, match="well-formed tensor"):
         read_onnx(str(tmp_path / "bad.onnx"))
+
+
+def test_onnx_weights_within_the_magnitude_limit(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    from exactrelu.io.onnx import read_onnx, write_onnx
+
+    write_onnx(case_from_json(BASE), str(tmp_path / "m.onnx"))
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    init = model.graph.initializer[0]
+    w = numpy_helper.to_array(init).astype("float64").copy()
+    w.flat[0] = 3.6e-307  # a bit flip in an exponent
+    init.CopyFrom(numpy_helper.from_array(w, init.name))
+    (tmp_path / "tiny.onnx").write_bytes(model.SerializeToString())
+    with pytest.raises(InputLimit, match="--max-magnitude") as e:
+        read_onnx(str(tmp_path / "tiny.onnx"))
+    assert "initializer" in str(e.value) and "tiny.onnx" in str(e.value)
 
 
 def test_onnx_keeps_the_domain_key(tmp_path):
@@ -394,14 +418,15 @@ def test_limit_reached_is_also_raised_for_input_limits():
 
 
 def test_tiny_weights_scale_exact_integers_beyond_floats():
-    """A weight of 4.9e-324 (a JSON float: 2^-1074) makes K's exact integers too large for a
-    float; the search orders them exactly then (found by benchmarks/fuzz.py)."""
+    """A weight of 4.9e-324 (a JSON float: 2^-1074, read with the magnitude limit raised) makes
+    K's exact integers too large for a float; the search orders them exactly then (found by
+    benchmarks/fuzz.py)."""
     from exactrelu.bounds import bounds
 
     doc = _case(layers=[{"type": "affine", "weight": [[4.9e-324, "1"], ["1", "-1"]]}, {"type": "relu"},
                         {"type": "affine", "weight": [["1", "1"]]}, {"type": "relu"},
                         {"type": "affine", "weight": [["2"]]}])
-    net = case_from_json(json.loads(json.dumps(doc))).network
+    net = case_from_json(json.loads(json.dumps(doc)), Limits(magnitude=400)).network
     eps = Fraction(1, 2**1074)
     # J = 2·(d1·[ε, 1] + d2·[1, -1]) over the 0/1 patterns (d1, d2) (the last unit on):
     # ℓ∞ (the row's absolute sum) is largest for d2 alone, 4; ℓ1 (a column) for both, 2 + 2ε

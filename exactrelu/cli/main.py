@@ -60,7 +60,7 @@ class _Parser(argparse.ArgumentParser):
 
 _LIMIT_OPTIONS = (
     ("digits", "digits of one number in the input"),
-    ("magnitude", "numbers in the input below 10^N in absolute value"),
+    ("magnitude", "nonzero numbers in the input between 10^-N and 10^N in absolute value"),
     ("depth", "JSON nesting depth"),
     ("layers", "layers of a network"),
     ("neurons", "inputs plus the outputs of every layer"),

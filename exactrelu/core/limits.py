@@ -34,8 +34,9 @@ class Limits:
     """What one input may hold.
 
     ``digits``: digits of one number as read (its numerator and its denominator);
-    ``magnitude``: numbers must be below ``10**magnitude`` in absolute value (the float
-    proposals of the engine then stay far from binary64's overflow);
+    ``magnitude``: nonzero numbers must lie between ``10**-magnitude`` and ``10**magnitude``
+    in absolute value (the float steps of the engine then stay far from binary64's overflow,
+    their reciprocals too); floats read from ONNX and torch files as well;
     ``depth``: nesting of JSON arrays and objects; ``layers``: layers of a network;
     ``neurons``: the inputs plus the outputs of every layer.
     """

@@ -84,8 +84,8 @@ def _shown(text: str, width: int = 40) -> str:
 def _too_big(what: str, path: str, limits: Limits, *, magnitude: bool = False) -> InputLimit:
     if magnitude:
         return InputLimit(
-            f"expected a number below 10^{limits.magnitude} in absolute value, got {what} "
-            f"(raise the limit with --max-magnitude)",
+            f"expected 0 or a number between 10^-{limits.magnitude} and 10^{limits.magnitude} in absolute "
+            f"value, got {what} (raise the limit with --max-magnitude)",
             path=path,
         )
     return InputLimit(
@@ -103,6 +103,9 @@ def _check_fraction(q: Fraction, path: str, limits: Limits) -> Fraction:
     if abs(q.numerator) >= 10**limits.magnitude * q.denominator:
         size = abs(q.numerator).bit_length() - q.denominator.bit_length()
         raise _too_big(f"one of about 10^{int(size * 0.30103)}", path, limits, magnitude=True)
+    if q and abs(q.numerator) * 10**limits.magnitude < q.denominator:
+        size = q.denominator.bit_length() - abs(q.numerator).bit_length()
+        raise _too_big(f"one of about 10^-{int(size * 0.30103)}", path, limits, magnitude=True)
     return q
 
 
@@ -130,7 +133,7 @@ def _decimal(text: str, path: str, limits: Limits) -> Fraction | None:
         raise _too_big(_shown(text), path, limits, magnitude=True)
     n = _int(mantissa)
     q = Fraction(n * 10**shift) if shift >= 0 else Fraction(n, 10**-shift)
-    return -q if sign == "-" else q
+    return _check_fraction(-q if sign == "-" else q, path, limits)
 
 
 def parse_number(value: Any, path: str = "") -> Fraction:

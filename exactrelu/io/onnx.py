@@ -179,7 +179,7 @@ def _const(arr: np.ndarray, where: str) -> np.ndarray:
         try:
             return exact_array(arr)
         except InputError as e:
-            raise InputError(f"{where}: {e.message}") from None
+            raise e.at(prefix=where) from None
     if arr.dtype.kind in "iub":
         return arr.astype(np.int64)
     raise InputError(f"{where}: expected a numeric tensor, got dtype {arr.dtype}")
