@@ -381,143 +381,256 @@ def enumerate_regions(
     domain = domain if domain is not None else Domain.whole(n)
     if domain.dim != n:
         raise InputError(f"expected a domain of dimension {n}, got {domain.dim}", path="domain")
-    t0 = time.perf_counter()
-    stats = LPStats(deadline=None if time_limit is None else t0 + time_limit)
-    dom_A, dom_b, dom_idx = _domain_rows(domain)
-    acts = _tables(net)
-    if start is None:
-        if dom_A:
-            res = interior_point(dom_A, dom_b, dim=n, stats=stats)
-            if not res.nonempty:
-                raise InputError("the domain has an empty interior", path="domain")
-            p0 = [fmpq(v.numerator, v.denominator) for v in res.point]
-        else:
-            p0 = [fmpq(0)] * n
-    else:
-        if len(start) != n:
-            raise InputError(f"expected a start point of dimension {n}", path="start")
-        p0 = [fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in start]
-        if not all(dot(a, p0) < bk for a, bk in zip(dom_A, dom_b)):
-            raise InputError("the start point is not in the interior of the domain", path="start")
-    built = None
-    for tries, u in enumerate(_directions(n)):
-        built = _build(net, acts, dom_A, dom_b, dom_idx, p0, u)
-        if built is not None:
-            break
-        if tries > 50:
-            raise AssertionError("no generic direction found")
-    assert built is not None
-    index: dict[Pattern, int] = {}
-    regions: list[Region] = []
-    edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
-    counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
-    converted: dict[tuple[Any, ...], Vector] = {}
-    try:
-        domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=n, stats=stats).bounded
+    if max_regions is not None and max_regions < 0:
+        raise InputError(f"expected a nonnegative number of regions, got {max_regions}", path="max_regions")
+    traversal = _Traversal(net, domain, max_regions, time_limit, progress)
+    return traversal.run(start)
 
-        index[built.pattern] = 0
-        pending: list[_Built] = [built]
-        # for each region not yet processed, the facets already found from processed
-        # neighbours: (key of its row as seen from the region) -> (point, neighbour,
-        # the point as Fractions)
-        entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, Vector]]] = {}
-        queue = deque([0])
-        # recession rays of regions found unbounded, most recently useful first: a
-        # neighbour shares most facets, so one often proves it unbounded by one product
-        rays: list[fmpq_mat] = []
-        lp = FloatLP()
-        while queue:
-            i = queue.popleft()
-            if max_regions is not None and len(regions) >= max_regions:
-                raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {len(regions)} regions (--max-regions)")
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)")
-            R = pending[i]
-            groups, keys, hkeys = coincident_groups(R.A, R.b)
-            facets: list[Facet] = []
-            nonfacets: list[NonFacet] = []
-            rep_A = [R.A[g[0]] for g in groups]
-            rep_b = [R.b[g[0]] for g in groups]
-            rep_M = R.M if len(groups) == len(R.A) else fmpq_mat(len(rep_A), n, [v for row in rep_A for v in row])
-            ent = entry.pop(i, {})
-            known: dict[int, list[fmpq]] = {}
-            known_neighbors: dict[int, int] = {}
-            known_fpoints: dict[int, Vector] = {}
-            if ent:
-                # shared facets: each point (checked exactly) is on its row and strictly
-                # inside every other row
-                cands = [(gi, shared) for gi, shared in ((gi, ent.get(k)) for gi, k in enumerate(hkeys)) if shared is not None]
-                for (gi, shared), ok in zip(cands, _on_facet_only(rep_M, rep_b, [(gi, shared[0]) for gi, shared in cands])):
-                    if ok:
-                        known[gi] = shared[0]
-                        known_neighbors[gi] = shared[1]
-                        known_fpoints[gi] = shared[2]
-            counts["shared_facets"] += len(known)
-            last_knot = max((l for l, states in enumerate(R.pattern) if any(st % 2 for st in states)), default=-1)
-            verdicts = classify_rows(rep_A, rep_M, rep_b, keys, hkeys, R.witness, known, lp, stats, counts)
-            facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
-            for gi, g in enumerate(groups):
-                rows_g = tuple(g)
-                known_neighbor = known_neighbors.get(gi)
-                kind, data = verdicts[gi]
-                if kind == "nonfacet":
-                    mu, lam = data
-                    nonfacets.append(NonFacet(rows_g, expand_multipliers(mu, groups), lam))
-                    continue
-                point = data
-                on_boundary = any(R.labels[k][0] == "domain" for k in g)
-                if on_boundary:
-                    facets.append(Facet(rows_g, _frac_vec(point), None))
-                    continue
-                if known_neighbor is not None:
-                    j = known_neighbor
-                    fpoint = known_fpoints[gi]
-                else:
-                    fpoint = _frac_vec(point)
-                    across = _flip_across(R, g, last_knot) or _pattern_across(net, acts, point, list(rep_A[gi]))
-                    if across is None:
-                        raise AssertionError("crossing a facet along its normal did not decide a neuron")
-                    j = index.get(across)
-                    if j is None:
-                        nb = _build(net, acts, dom_A, dom_b, dom_idx, point, list(rep_A[gi]))
-                        if nb is None or nb.pattern != across:
-                            raise AssertionError("the two forward passes disagree across a facet")
-                        j = len(pending)
-                        index[nb.pattern] = j
-                        pending.append(nb)
-                        queue.append(j)
-                    if j > i:
-                        entry.setdefault(j, {})[row_key(keys[gi], -1)] = (point, i, fpoint)
-                facets.append(Facet(rows_g, fpoint, j))
-                e = (min(i, j), max(i, j))
-                if e not in edges:
-                    flips = tuple(
-                        (l, k)
-                        for l, (s1, s2) in enumerate(zip(R.pattern, pending[j].pattern))
-                        if s1 != s2
-                        for k, (a, b) in enumerate(zip(s1, s2))
-                        if a != b
-                    )
-                    edges[e] = (fpoint, flips)
-            if domain_bounded:
-                bounded = True
-            elif not facets or _known_ray(rays, rep_M, facet_groups):
-                bounded = False
+
+class _Traversal:
+    """The state of one enumeration, in the order the steps use it.
+
+    The steps: `_start` (the first region), then for each region taken from the queue
+    `_process`: `_shared_facets` (facets known from processed neighbours), facet
+    classification (`classify_rows`), `_record_rows` (facets crossed by `_cross`,
+    which queues new regions; non-facets with their proofs), `_bounded`, and the
+    finished `Region`. `_check_limits` runs between regions; a limit raises
+    `LimitReached` carrying `_partial`'s graph.
+
+    State: ``index`` (pattern -> region number), ``pending`` (the built regions waiting
+    to be processed, by number; dropped once processed), ``patterns`` (every region's
+    pattern, by number), ``queue`` (numbers still to process, in BFS order),
+    ``entry`` (for each queued region, the facets already crossed into it: its row's
+    key as seen from it -> (point, neighbour, the point as Fractions)), ``regions``
+    (the finished regions), ``edges`` ((i, j) -> facet point and the neurons that
+    differ), ``rays`` (recession rays of unbounded regions, most recently useful
+    first), ``lp`` (the float LP proposer), ``counts`` (the diagnostics).
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        domain: Domain,
+        max_regions: int | None,
+        time_limit: float | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.net = net
+        self.n = net.input_dim
+        self.domain = domain
+        self.max_regions = max_regions
+        self.time_limit = time_limit
+        self.progress = progress
+        self.t0 = time.perf_counter()
+        self.stats = LPStats(deadline=None if time_limit is None else self.t0 + time_limit)
+        self.dom_A, self.dom_b, self.dom_idx = _domain_rows(domain)
+        self.acts = _tables(net)
+        self.index: dict[Pattern, int] = {}
+        self.pending: list[_Built | None] = []
+        self.patterns: list[Pattern] = []
+        self.queue: deque[int] = deque()
+        self.entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, Vector]]] = {}
+        self.regions: list[Region] = []
+        self.edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
+        self.rays: list[fmpq_mat] = []
+        self.lp = FloatLP()
+        self.counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
+        self.converted: dict[tuple[Any, ...], Vector] = {}
+        self.domain_bounded = False
+
+    # -- the run --------------------------------------------------------------------------
+
+    def run(self, start: Sequence[Any] | None) -> RegionGraph:
+        first = self._start(start)
+        try:
+            self.domain_bounded = bool(self.dom_A) and boundedness(self.dom_A, self.dom_b, dim=self.n, stats=self.stats).bounded
+            self._queue(first)
+            while self.queue:
+                self._check_limits()
+                self._process(self.queue.popleft())
+                if self.progress is not None:
+                    self.progress(len(self.regions), len(self.queue))
+        except LimitReached as e:
+            if e.partial is not None:
+                raise
+            raise self._partial(f"stopped after {self.time_limit} s (--time-limit)") from None
+        return RegionGraph(self.net, self.domain, tuple(self.regions), _graph(len(self.regions), self.edges), True, self._stats())
+
+    def _start(self, start: Sequence[Any] | None) -> _Built:
+        """The region entered from the start point along the first direction that decides
+        every neuron at a knot there."""
+        n = self.n
+        if start is None:
+            if self.dom_A:
+                res = interior_point(self.dom_A, self.dom_b, dim=n, stats=self.stats)
+                if not res.nonempty:
+                    raise InputError("the domain has an empty interior", path="domain")
+                p0 = [fmpq(v.numerator, v.denominator) for v in res.point]
             else:
-                res = boundedness([R.A[f.rows[0]] for f in facets], [R.b[f.rows[0]] for f in facets], dim=n, stats=stats)
-                bounded = res.bounded
-                if not bounded:
-                    rays.insert(0, fmpq_mat(n, 1, [fmpq(v.numerator, v.denominator) for v in res.ray]))
-                    del rays[_RAYS_KEPT:]
-            regions.append(_region(R, bounded, facets, nonfacets, converted))
-            if progress is not None:
-                progress(len(regions), len(queue))
-    except LimitReached as e:
-        if e.partial is not None:
-            raise
-        raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)") from None
-    stats_doc = _stats(stats, t0, len(regions), counts)
-    return RegionGraph(net, domain, tuple(regions), _graph(len(regions), edges), True, stats_doc)
+                p0 = [fmpq(0)] * n
+        else:
+            if len(start) != n:
+                raise InputError(f"expected a start point of dimension {n}", path="start")
+            p0 = [fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in start]
+            if not all(dot(a, p0) < bk for a, bk in zip(self.dom_A, self.dom_b)):
+                raise InputError("the start point is not in the interior of the domain", path="start")
+        for tries, u in enumerate(_directions(n)):
+            built = self._build(p0, u)
+            if built is not None:
+                return built
+            if tries > 50:
+                break
+        raise AssertionError("no generic direction found")
+
+    def _build(self, p: list[fmpq], u: list[fmpq]) -> _Built | None:
+        return _build(self.net, self.acts, self.dom_A, self.dom_b, self.dom_idx, p, u)
+
+    def _queue(self, built: _Built) -> int:
+        j = len(self.pending)
+        self.index[built.pattern] = j
+        self.pending.append(built)
+        self.patterns.append(built.pattern)
+        self.queue.append(j)
+        return j
+
+    def _check_limits(self) -> None:
+        found = len(self.regions)
+        if self.max_regions is not None and found >= self.max_regions:
+            raise self._partial(f"stopped after {found} regions (--max-regions)")
+        if self.time_limit is not None and time.perf_counter() - self.t0 > self.time_limit:
+            raise self._partial(f"stopped after {self.time_limit} s (--time-limit)")
+
+    # -- one region -------------------------------------------------------------------------
+
+    def _process(self, i: int) -> None:
+        """Classify every row of region i, cross its facets, decide boundedness, and
+        append its `Region`."""
+        R = self.pending[i]
+        assert R is not None
+        self.pending[i] = None
+        groups, keys, hkeys = coincident_groups(R.A, R.b)
+        rep_A = [R.A[g[0]] for g in groups]
+        rep_b = [R.b[g[0]] for g in groups]
+        rep_M = R.M if len(groups) == len(R.A) else fmpq_mat(len(rep_A), self.n, [v for row in rep_A for v in row])
+        known = self._shared_facets(i, rep_M, rep_b, hkeys)
+        self.counts["shared_facets"] += len(known)
+        verdicts = classify_rows(
+            rep_A, rep_M, rep_b, keys, hkeys, R.witness, {gi: k[0] for gi, k in known.items()}, self.lp, self.stats, self.counts
+        )
+        facets, nonfacets = self._record_rows(i, R, groups, keys, rep_A, verdicts, known)
+        facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
+        bounded = self._bounded(R, facets, rep_M, facet_groups)
+        self.regions.append(_region(R, bounded, facets, nonfacets, self.converted))
+
+    def _shared_facets(
+        self, i: int, rep_M: fmpq_mat, rep_b: list[fmpq], hkeys: list[tuple[Any, ...]]
+    ) -> dict[int, tuple[list[fmpq], int, Vector]]:
+        """The facets of region i crossed from regions processed before it, by group:
+        (point, neighbour, the point as Fractions), each point checked exactly to be on
+        its row and strictly inside every other row."""
+        ent = self.entry.pop(i, {})
+        if not ent:
+            return {}
+        cands = [(gi, shared) for gi, shared in ((gi, ent.get(k)) for gi, k in enumerate(hkeys)) if shared is not None]
+        checked = _on_facet_only(rep_M, rep_b, [(gi, shared[0]) for gi, shared in cands])
+        return {gi: shared for (gi, shared), ok in zip(cands, checked) if ok}
+
+    def _record_rows(
+        self,
+        i: int,
+        R: _Built,
+        groups: list[list[int]],
+        keys: list[tuple[fmpq, ...]],
+        rep_A: list[list[fmpq]],
+        verdicts: list[tuple[str, Any]],
+        known: dict[int, tuple[list[fmpq], int, Vector]],
+    ) -> tuple[list[Facet], list[NonFacet]]:
+        """Region i's facets (crossed to their neighbours, queueing new regions) and
+        non-facets (with their multipliers), group by group."""
+        facets: list[Facet] = []
+        nonfacets: list[NonFacet] = []
+        last_knot = max((l for l, states in enumerate(R.pattern) if any(st % 2 for st in states)), default=-1)
+        for gi, g in enumerate(groups):
+            rows_g = tuple(g)
+            kind, data = verdicts[gi]
+            if kind == "nonfacet":
+                mu, lam = data
+                nonfacets.append(NonFacet(rows_g, expand_multipliers(mu, groups), lam))
+                continue
+            point = data
+            if any(R.labels[k][0] == "domain" for k in g):
+                facets.append(Facet(rows_g, _frac_vec(point), None))
+                continue
+            if gi in known:
+                _, j, fpoint = known[gi]
+            else:
+                fpoint = _frac_vec(point)
+                j = self._cross(i, R, g, last_knot, point, list(rep_A[gi]))
+                if j > i:
+                    self.entry.setdefault(j, {})[row_key(keys[gi], -1)] = (point, i, fpoint)
+            facets.append(Facet(rows_g, fpoint, j))
+            self._edge(i, j, fpoint)
+        return facets, nonfacets
+
+    def _cross(self, i: int, R: _Built, rows: list[int], last_knot: int, point: list[fmpq], normal: list[fmpq]) -> int:
+        """The number of the region across the facet of R on ``rows`` at ``point``
+        (outward ``normal``), queueing it when it is new."""
+        across = _flip_across(R, rows, last_knot) or _pattern_across(self.net, self.acts, point, normal)
+        if across is None:
+            raise AssertionError("crossing a facet along its normal did not decide a neuron")
+        j = self.index.get(across)
+        if j is not None:
+            return j
+        nb = self._build(point, normal)
+        if nb is None or nb.pattern != across:
+            raise AssertionError("the two forward passes disagree across a facet")
+        return self._queue(nb)
+
+    def _edge(self, i: int, j: int, fpoint: Vector) -> None:
+        e = (min(i, j), max(i, j))
+        if e in self.edges:
+            return
+        flips = tuple(
+            (l, k)
+            for l, (s1, s2) in enumerate(zip(self.patterns[i], self.patterns[j]))
+            if s1 != s2
+            for k, (a, b) in enumerate(zip(s1, s2))
+            if a != b
+        )
+        self.edges[e] = (fpoint, flips)
+
+    def _bounded(self, R: _Built, facets: list[Facet], rep_M: fmpq_mat, facet_groups: list[int]) -> bool:
+        """Whether the region is bounded: by the domain, by a recession ray of an earlier
+        region (one product), or by an exact certificate either way."""
+        if self.domain_bounded:
+            return True
+        if not facets or _known_ray(self.rays, rep_M, facet_groups):
+            return False
+        res = boundedness([R.A[f.rows[0]] for f in facets], [R.b[f.rows[0]] for f in facets], dim=self.n, stats=self.stats)
+        if not res.bounded:
+            self.rays.insert(0, fmpq_mat(self.n, 1, [fmpq(v.numerator, v.denominator) for v in res.ray]))
+            del self.rays[_RAYS_KEPT:]
+        return res.bounded
+
+    # -- results ----------------------------------------------------------------------------
+
+    def _stats(self) -> dict[str, Any]:
+        stats = self.stats
+        return {
+            "lps": stats.lps,
+            "float_lps": stats.float_lps,
+            "exact_lps": stats.exact_lps,
+            "pivots": stats.pivots,
+            **self.counts,
+            "seconds": time.perf_counter() - self.t0,
+            "regions": len(self.regions),
+        }
+
+    def _partial(self, msg: str) -> LimitReached:
+        m = len(self.regions)
+        kept = {e: v for e, v in self.edges.items() if e[0] < m and e[1] < m}
+        partial = RegionGraph(self.net, self.domain, tuple(self.regions), _graph(m, kept), False, self._stats())
+        return LimitReached(msg, partial=partial)
 
 
 _RAYS_KEPT = 4
@@ -533,27 +646,6 @@ def _known_ray(rays: list[fmpq_mat], M: fmpq_mat, rows: list[int]) -> bool:
             rays.insert(0, rays.pop(k))
             return True
     return False
-
-
-def _stats(stats: LPStats, t0: float, count: int, counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        "lps": stats.lps,
-        "float_lps": stats.float_lps,
-        "exact_lps": stats.exact_lps,
-        "pivots": stats.pivots,
-        **counts,
-        "seconds": time.perf_counter() - t0,
-        "regions": count,
-    }
-
-
-def _limit(
-    net: Network, domain: Domain, regions: list[Region], edges: dict, stats: LPStats, t0: float, counts: dict[str, int], msg: str
-) -> LimitReached:
-    m = len(regions)
-    kept = {e: v for e, v in edges.items() if e[0] < m and e[1] < m}
-    partial = RegionGraph(net, domain, tuple(regions), _graph(m, kept), False, _stats(stats, t0, m, counts))
-    return LimitReached(msg, partial=partial)
 
 
 def _graph(m: int, edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]]) -> nx.Graph:
