@@ -16,8 +16,9 @@ import networkx as nx
 from networkx.utils import UnionFind
 
 from ..core.domain import Domain
+from ..core.errors import LimitReached
 from ..core.network import Network
-from ..polyhedra.lp import feasible_point
+from ..polyhedra.lp import LPStats, feasible_point
 
 Pattern = tuple[tuple[int, ...], ...]
 Vector = tuple[Fraction, ...]
@@ -89,7 +90,11 @@ class RegionGraph:
 
     ``graph``: networkx graph on region indices; each edge has ``point`` (a facet
     witness) and ``neurons`` (the (layer, neuron) pairs whose state differs).
-    ``complete`` is False when a limit stopped the traversal.
+    ``complete`` is False when a limit stopped the traversal. ``deadline`` (a
+    `time.perf_counter` value, from the enumeration's time limit) bounds the work done
+    afterwards on the graph (`piece_labels`, `volumes`): past it they raise
+    `LimitReached` with this graph as ``partial``; a partial graph's deadline leaves half
+    the time limit again for that work.
     """
 
     network: Network
@@ -98,6 +103,8 @@ class RegionGraph:
     graph: nx.Graph = field(compare=False)
     complete: bool = True
     stats: dict[str, Any] = field(default_factory=dict, compare=False)
+    deadline: float | None = field(default=None, compare=False)
+    _volumes: dict[int, Fraction | None] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def activation_regions(self) -> int:
@@ -126,9 +133,13 @@ class RegionGraph:
         union of closures of regions with one affine map; closures touching anywhere,
         not only along a facet, connect)."""
         uf = self.facet_joined()
-        for i, j in self.same_map_pairs():
-            if uf[i] != uf[j] and _closures_meet(self.regions[i], self.regions[j]):
-                uf.union(i, j)
+        stats = LPStats(deadline=self.deadline)
+        try:
+            for i, j in self.same_map_pairs():
+                if uf[i] != uf[j] and _closures_meet(self.regions[i], self.regions[j], stats):
+                    uf.union(i, j)
+        except LimitReached:
+            raise LimitReached("time limit reached while joining regions into linear pieces", partial=self) from None
         roots: dict[int, int] = {}
         return tuple(roots.setdefault(uf[i], len(roots)) for i in range(len(self.regions)))
 
@@ -152,18 +163,33 @@ class RegionGraph:
         return tuple(out)
 
     def volume(self, i: int) -> Fraction | None:
-        """The exact volume of region i (None when it is unbounded)."""
+        """The exact volume of region i (None when it is unbounded); past the graph's
+        ``deadline``, `LimitReached` with this graph as ``partial``."""
+        if i in self._volumes:
+            return self._volumes[i]
         r = self.regions[i]
-        if not r.bounded:
-            return None
-        from ..polyhedra.volume import polytope_volume
+        vol = None
+        if r.bounded:
+            from ..polyhedra.volume import polytope_volume
 
-        rows = [f.rows[0] for f in r.facets]
-        return polytope_volume([r.A[k] for k in rows], [r.b[k] for k in rows])
+            rows = [f.rows[0] for f in r.facets]
+            try:
+                vol = polytope_volume([r.A[k] for k in rows], [r.b[k] for k in rows], deadline=self.deadline)
+            except LimitReached:
+                done = len(self._volumes)
+                raise LimitReached(f"time limit reached after {done} of {len(self.regions)} volumes", partial=self) from None
+        self._volumes[i] = vol
+        return vol
 
-    @cached_property
+    @property
     def volumes(self) -> tuple[Fraction | None, ...]:
+        """Every region's exact volume (None for an unbounded one), in order."""
         return tuple(self.volume(i) for i in range(len(self.regions)))
+
+    @property
+    def volumes_found(self) -> dict[int, Fraction | None]:
+        """The volumes computed so far, by region (after a `LimitReached` from `volumes`)."""
+        return dict(self._volumes)
 
     def region_of(self, x: Sequence[Any]) -> int | None:
         """The index of the region whose closure contains x (the first found)."""
@@ -174,10 +200,10 @@ class RegionGraph:
         return None
 
 
-def _closures_meet(r1: Region, r2: Region) -> bool:
+def _closures_meet(r1: Region, r2: Region, stats: LPStats) -> bool:
     A = list(r1.A) + list(r2.A)
     b = list(r1.b) + list(r2.b)
     if not A:
         return True
-    return feasible_point(A, b).feasible
+    return feasible_point(A, b, stats=stats).feasible
 

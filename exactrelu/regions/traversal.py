@@ -102,6 +102,17 @@ def _tables(net: Network) -> tuple[tuple[_Act, ...], ...]:
     return tuple(tuple(_Act.of(fn) for fn in fns) for fns in net.chain.acts)
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """A region found but not yet processed: its pattern and the crossing that enters it
+    (the point p and direction u of `_build`). Its rows are built only when it is
+    processed, so that a long queue holds no H-representations."""
+
+    pattern: Pattern
+    point: list[fmpq]
+    direction: list[fmpq]
+
+
 @dataclass
 class _Built:
     pattern: Pattern
@@ -122,9 +133,11 @@ def _build(
     dom_idx: list[int],
     p: list[fmpq],
     u: list[fmpq],
+    deadline: float | None = None,
 ) -> _Built | None:
     """The region entered from p in direction u (None when u is tangent to a neuron's
-    knot set at p, so that the direction does not decide)."""
+    knot set at p, so that the direction does not decide). Past ``deadline``, checked
+    at every layer, `LimitReached`."""
     chain = net.chain
     n = net.input_dim
     x = fmpq_mat(n, 1, p)
@@ -137,6 +150,7 @@ def _build(
     b: list[fmpq] = []
     labels: list[tuple[Any, ...]] = []
     for l, fns in enumerate(chain.acts):
+        _check(deadline)
         W, bias = chain.affines[l].W, chain.affines[l].b
         G = W * J
         h = W * c + bias
@@ -226,11 +240,18 @@ def _simple_interior(A: fmpq_mat, b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
     return x
 
 
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.perf_counter() > deadline:
+        raise LimitReached("time limit reached")
+
+
 _HALF = fmpq(1, 2)
 _ZERO = fmpq(0)
 
 
-def _pattern_across(net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fmpq], u: list[fmpq]) -> Pattern | None:
+def _pattern_across(
+    net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fmpq], u: list[fmpq], deadline: float | None = None
+) -> Pattern | None:
     """The pattern just across p in direction u, from values and directional
     derivatives only (no Jacobian unless a neuron sits at a knot with zero derivative,
     where constancy decides). None when u does not decide a neuron."""
@@ -241,6 +262,7 @@ def _pattern_across(net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fm
     slopes_so_far: list[list[fmpq]] = []
     pattern = []
     for l in range(len(acts)):
+        _check(deadline)
         W, bias = chain.affines[l].W, chain.affines[l].b
         z = W * v + bias
         dz = W * dv
@@ -397,8 +419,8 @@ class _Traversal:
     finished `Region`. `_check_limits` runs between regions; a limit raises
     `LimitReached` carrying `_partial`'s graph.
 
-    State: ``index`` (pattern -> region number), ``pending`` (the built regions waiting
-    to be processed, by number; dropped once processed), ``patterns`` (every region's
+    State: ``index`` (pattern -> region number), ``pending`` (the regions waiting to be
+    processed, by number, as `_Queued`; dropped once processed), ``patterns`` (every region's
     pattern, by number), ``queue`` (numbers still to process, in BFS order),
     ``entry`` (for each queued region, the facets already crossed into it: its row's
     key as seen from it -> (point, neighbour, the point as Fractions)), ``regions``
@@ -426,7 +448,7 @@ class _Traversal:
         self.dom_A, self.dom_b, self.dom_idx = _domain_rows(domain)
         self.acts = _tables(net)
         self.index: dict[Pattern, int] = {}
-        self.pending: list[_Built | None] = []
+        self.pending: list[_Queued | None] = []
         self.patterns: list[Pattern] = []
         self.queue: deque[int] = deque()
         self.entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, Vector]]] = {}
@@ -441,10 +463,9 @@ class _Traversal:
     # -- the run --------------------------------------------------------------------------
 
     def run(self, start: Sequence[Any] | None) -> RegionGraph:
-        first = self._start(start)
         try:
+            self._queue(self._start(start))
             self.domain_bounded = bool(self.dom_A) and boundedness(self.dom_A, self.dom_b, dim=self.n, stats=self.stats).bounded
-            self._queue(first)
             while self.queue:
                 self._check_limits()
                 self._process(self.queue.popleft())
@@ -454,9 +475,10 @@ class _Traversal:
             if e.partial is not None:
                 raise
             raise self._partial(f"stopped after {self.time_limit} s (--time-limit)") from None
-        return RegionGraph(self.net, self.domain, tuple(self.regions), _graph(len(self.regions), self.edges), True, self._stats())
+        graph = _graph(len(self.regions), self.edges)
+        return RegionGraph(self.net, self.domain, tuple(self.regions), graph, True, self._stats(), self.stats.deadline)
 
-    def _start(self, start: Sequence[Any] | None) -> _Built:
+    def _start(self, start: Sequence[Any] | None) -> _Queued:
         """The region entered from the start point along the first direction that decides
         every neuron at a knot there."""
         n = self.n
@@ -477,19 +499,19 @@ class _Traversal:
         for tries, u in enumerate(_directions(n)):
             built = self._build(p0, u)
             if built is not None:
-                return built
+                return _Queued(built.pattern, p0, u)
             if tries > 50:
                 break
         raise AssertionError("no generic direction found")
 
     def _build(self, p: list[fmpq], u: list[fmpq]) -> _Built | None:
-        return _build(self.net, self.acts, self.dom_A, self.dom_b, self.dom_idx, p, u)
+        return _build(self.net, self.acts, self.dom_A, self.dom_b, self.dom_idx, p, u, self.stats.deadline)
 
-    def _queue(self, built: _Built) -> int:
+    def _queue(self, found: _Queued) -> int:
         j = len(self.pending)
-        self.index[built.pattern] = j
-        self.pending.append(built)
-        self.patterns.append(built.pattern)
+        self.index[found.pattern] = j
+        self.pending.append(found)
+        self.patterns.append(found.pattern)
         self.queue.append(j)
         return j
 
@@ -505,9 +527,12 @@ class _Traversal:
     def _process(self, i: int) -> None:
         """Classify every row of region i, cross its facets, decide boundedness, and
         append its `Region`."""
-        R = self.pending[i]
-        assert R is not None
+        found = self.pending[i]
+        assert found is not None
         self.pending[i] = None
+        R = self._build(found.point, found.direction)
+        if R is None or R.pattern != found.pattern:
+            raise AssertionError("the two forward passes disagree across a facet")
         groups, keys, hkeys = coincident_groups(R.A, R.b)
         rep_A = [R.A[g[0]] for g in groups]
         rep_b = [R.b[g[0]] for g in groups]
@@ -575,16 +600,13 @@ class _Traversal:
     def _cross(self, i: int, R: _Built, rows: list[int], last_knot: int, point: list[fmpq], normal: list[fmpq]) -> int:
         """The number of the region across the facet of R on ``rows`` at ``point``
         (outward ``normal``), queueing it when it is new."""
-        across = _flip_across(R, rows, last_knot) or _pattern_across(self.net, self.acts, point, normal)
+        across = _flip_across(R, rows, last_knot) or _pattern_across(self.net, self.acts, point, normal, self.stats.deadline)
         if across is None:
             raise AssertionError("crossing a facet along its normal did not decide a neuron")
         j = self.index.get(across)
         if j is not None:
             return j
-        nb = self._build(point, normal)
-        if nb is None or nb.pattern != across:
-            raise AssertionError("the two forward passes disagree across a facet")
-        return self._queue(nb)
+        return self._queue(_Queued(across, point, normal))
 
     def _edge(self, i: int, j: int, fpoint: Vector) -> None:
         e = (min(i, j), max(i, j))
@@ -629,7 +651,8 @@ class _Traversal:
     def _partial(self, msg: str) -> LimitReached:
         m = len(self.regions)
         kept = {e: v for e, v in self.edges.items() if e[0] < m and e[1] < m}
-        partial = RegionGraph(self.net, self.domain, tuple(self.regions), _graph(m, kept), False, self._stats())
+        deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit / 2
+        partial = RegionGraph(self.net, self.domain, tuple(self.regions), _graph(m, kept), False, self._stats(), deadline)
         return LimitReached(msg, partial=partial)
 
 
