@@ -8,17 +8,16 @@ only when those proposals fail does a small exact LP decide (`classify_rows`).
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
 import numpy as np
 from flint import fmpq, fmpq_mat
 
-from ..core.errors import LimitReached
 from ..core.numbers import to_fraction
 from ..polyhedra.highs import FloatLP
 from ..polyhedra.lp import LPStats, dot, facet_point, lp_max_vertex
+from .forward import check_deadline
 
 
 def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
@@ -50,9 +49,9 @@ def row_key(key: Sequence[fmpq], sign: int = 1) -> tuple[Any, ...]:
     return tuple([-v.p for v in key]) + tuple([v.q for v in key])
 
 
-def expand_multipliers(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, Fraction], ...]:
+def expand_multipliers(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, fmpq], ...]:
     """Multipliers by group -> sparse (row, value) pairs on each group's first row."""
-    return tuple((groups[g][0], Fraction(int(v.p), int(v.q))) for g, v in sorted(mu.items()) if v != 0)
+    return tuple((groups[g][0], v) for g, v in sorted(mu.items()) if v != 0)
 
 
 def classify_rows(
@@ -123,7 +122,7 @@ def classify_rows(
     for g in order:
         if verdict[g] is not None:
             continue
-        _check_deadline(stats)
+        check_deadline(stats.deadline)
         found = shoot(A[g])
         if found is not None and verdict[found[0]] is None:
             verdict[found[0]] = ("facet", found[1])
@@ -146,7 +145,7 @@ def classify_rows(
                     verdict[g] = ("nonfacet", dominated)
     for g in range(m):
         while verdict[g] is None:
-            _check_deadline(stats)
+            check_deadline(stats.deadline)
             F = [j for j in range(m) if verdict[j] is not None and verdict[j][0] == "facet"]
             if F:
                 # floats propose a direction along which a_g grows and no known facet
@@ -352,11 +351,6 @@ def _vertex_certificates(
             else:
                 hints[h] = B
     return count
-
-
-def _check_deadline(stats: LPStats) -> None:
-    if stats.deadline is not None and time.perf_counter() > stats.deadline:
-        raise LimitReached("time limit reached")
 
 
 def _parallel_certificate(

@@ -1,26 +1,34 @@
 """The region graph: activation regions (pattern, H-representation, affine map, witness),
 their facets, and the graph of regions joined by shared facets (`RegionGraph`).
 
-Built by `exactrelu.regions.traversal.enumerate_regions`; every field is exact.
+Built by `exactrelu.regions.traversal.enumerate_regions`; every field is exact. The
+regions are stored lean (`RegionStore`): per region its pattern as bytes, its witness,
+affine map and certificates as flint matrices and integer arrays; the H-representation,
+which the pattern determines, is not stored. A `Region` is materialised (one exact
+forward pass) when it is read.
 """
 
 from __future__ import annotations
 
 import itertools
+from array import array
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, overload
 
 import networkx as nx
+from flint import fmpq, fmpq_mat
 from networkx.utils import UnionFind
 
 from ..core.domain import Domain
 from ..core.errors import LimitReached
 from ..core.network import Network
+from ..core.numbers import column_fractions, matrix_fractions, to_fraction
 from ..polyhedra.lp import LPStats, feasible_point
+from .forward import Forward, Pattern
 
-Pattern = tuple[tuple[int, ...], ...]
 Vector = tuple[Fraction, ...]
 Matrix = tuple[tuple[Fraction, ...], ...]
 
@@ -84,13 +92,183 @@ class Kink:
     neurons: tuple[tuple[int, int], ...]
 
 
+class RegionStore(SequenceABC):
+    """The regions of one enumeration, stored lean, read as `Region` objects.
+
+    Per region (a tuple): the pattern as bytes (16-bit states), the witness, the
+    Jacobian and offset (`fmpq_mat`), whether it is bounded, its facets as an integer
+    array ``[k, rows..., neighbour or -1]`` per facet with one point (`fmpq_mat`,
+    shared with the neighbour's side) per facet, its non-facets as an integer array
+    ``[k, rows..., s, multiplier rows...]`` with one `fmpq_mat` row of all their
+    multipliers (each non-facet's s values, then its row multiplier). The edges of the
+    facet graph are three parallel arrays (i, j, the facet point), each edge once.
+    `store[i]` materialises region i: its H-representation and labels from the pattern
+    by one exact pass (`Forward.rows_of`), every number as a `Fraction`.
+    """
+
+    def __init__(self, forward: Forward) -> None:
+        self.forward = forward
+        self._widths = tuple(len(fns) for fns in forward.acts)
+        self._records: list[tuple[Any, ...]] = []
+        self._edge_i = array("q")
+        self._edge_j = array("q")
+        self._edge_point: list[fmpq_mat] = []
+
+    # -- writing (the traversal) ------------------------------------------------------------
+
+    def key(self, pattern: Pattern) -> bytes:
+        """The pattern as bytes (the dict key of the traversal's index too)."""
+        return array("H", [st for states in pattern for st in states]).tobytes()
+
+    def append(
+        self,
+        pattern: Pattern,
+        witness: Sequence[fmpq],
+        J: fmpq_mat,
+        c: fmpq_mat,
+        bounded: bool,
+        facets: Sequence[tuple[Sequence[int], fmpq_mat, int | None]],
+        nonfacets: Sequence[tuple[Sequence[int], Sequence[tuple[int, fmpq]], fmpq]],
+    ) -> None:
+        """Add the next region: ``facets`` as (rows, point, neighbour or None),
+        ``nonfacets`` as (rows, sparse multipliers (row, value), row multiplier)."""
+        farr = array("q")
+        for rows, _, nb in facets:
+            farr.append(len(rows))
+            farr.extend(rows)
+            farr.append(-1 if nb is None else nb)
+        narr = array("q")
+        vals: list[fmpq] = []
+        for rows, mu, lam in nonfacets:
+            narr.append(len(rows))
+            narr.extend(rows)
+            narr.append(len(mu))
+            narr.extend(r for r, _ in mu)
+            vals.extend(v for _, v in mu)
+            vals.append(lam)
+        w = fmpq_mat(len(witness), 1, list(witness))
+        nvals = fmpq_mat(1, len(vals), vals) if vals else None
+        points = tuple(pt for _, pt, _ in facets)
+        self._records.append((self.key(pattern), w, J, c, bounded, farr, points, narr, nvals))
+
+    def add_edge(self, i: int, j: int, point: fmpq_mat) -> None:
+        """Record the facet shared by regions i < j (once per pair), with its point."""
+        self._edge_i.append(i)
+        self._edge_j.append(j)
+        self._edge_point.append(point)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, i: int) -> Region: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Region, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> Region | tuple[Region, ...]:
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(*i.indices(len(self))))
+        return self._region(self._records[i])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RegionStore):
+            return NotImplemented
+        return self._records == other._records and self.forward.net is other.forward.net
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def pattern(self, i: int) -> Pattern:
+        flat = array("H")
+        flat.frombytes(self._records[i][0])
+        out, k = [], 0
+        for w in self._widths:
+            out.append(tuple(flat[k : k + w]))
+            k += w
+        return tuple(out)
+
+    def same_map(self, i: int, j: int) -> bool:
+        """Whether regions i and j have one affine map (no materialisation)."""
+        ri, rj = self._records[i], self._records[j]
+        return ri[2] == rj[2] and ri[3] == rj[3]
+
+    def map_key(self, i: int) -> tuple[Any, ...]:
+        """A hashable key of region i's affine map."""
+        r = self._records[i]
+        return tuple((v.p, v.q) for v in r[2].entries()) + tuple((v.p, v.q) for v in r[3].entries())
+
+    def bounded(self, i: int) -> bool:
+        return self._records[i][4]
+
+    def edges(self) -> Iterator[tuple[int, int, fmpq_mat]]:
+        """Every edge (i, j, point) between stored regions, in the order found."""
+        m = len(self._records)
+        for i, j, pt in zip(self._edge_i, self._edge_j, self._edge_point):
+            if i < m and j < m:
+                yield i, j, pt
+
+    def flips(self, i: int, j: int) -> tuple[tuple[int, int], ...]:
+        """The (layer, neuron) pairs whose states differ between regions i and j."""
+        return tuple(
+            (l, k)
+            for l, (s1, s2) in enumerate(zip(self.pattern(i), self.pattern(j)))
+            if s1 != s2
+            for k, (a, b) in enumerate(zip(s1, s2))
+            if a != b
+        )
+
+    def _region(self, rec: tuple[Any, ...]) -> Region:
+        key, w, J, c, bounded, farr, points, narr, nvals = rec
+        flat = array("H")
+        flat.frombytes(key)
+        pattern, k = [], 0
+        for width in self._widths:
+            pattern.append(tuple(flat[k : k + width]))
+            k += width
+        rows = self.forward.rows_of(tuple(pattern))
+        facets = []
+        k = 0
+        for point in points:
+            size = farr[k]
+            nb = farr[k + 1 + size]
+            facets.append(Facet(tuple(farr[k + 1 : k + 1 + size]), column_fractions(point), None if nb < 0 else nb))
+            k += size + 2
+        nonfacets = []
+        k = v = 0
+        vals = nvals.entries() if nvals is not None else []
+        while k < len(narr):
+            size = narr[k]
+            nrows = tuple(narr[k + 1 : k + 1 + size])
+            s = narr[k + 1 + size]
+            mrows = narr[k + 2 + size : k + 2 + size + s]
+            mu = tuple((r, to_fraction(x)) for r, x in zip(mrows, vals[v : v + s]))
+            nonfacets.append(NonFacet(nrows, mu, to_fraction(vals[v + s])))
+            k += size + 2 + s
+            v += s + 1
+        return Region(
+            pattern=tuple(pattern),
+            A=tuple(tuple(to_fraction(x) for x in row) for row in rows.A),
+            b=tuple(to_fraction(x) for x in rows.b),
+            labels=tuple(rows.labels),
+            jacobian=matrix_fractions(J),
+            offset=column_fractions(c),
+            witness=column_fractions(w),
+            bounded=bounded,
+            facets=tuple(facets),
+            nonfacets=tuple(nonfacets),
+        )
+
+
 @dataclass(frozen=True)
 class RegionGraph:
     """The regions of a network on a domain and the facets they share.
 
-    ``graph``: networkx graph on region indices; each edge has ``point`` (a facet
-    witness) and ``neurons`` (the (layer, neuron) pairs whose state differs).
-    ``complete`` is False when a limit stopped the traversal. ``deadline`` (a
+    ``regions``: a `RegionStore` (a sequence of `Region`, each materialised when read).
+    ``graph``: networkx graph on region indices, built on first use; each edge has
+    ``point`` (a facet witness) and ``neurons`` (the (layer, neuron) pairs whose state
+    differs). ``complete`` is False when a limit stopped the traversal. ``deadline`` (a
     `time.perf_counter` value, from the enumeration's time limit) bounds the work done
     afterwards on the graph (`piece_labels`, `volumes`): past it they raise
     `LimitReached` with this graph as ``partial``; a partial graph's deadline leaves half
@@ -99,8 +277,7 @@ class RegionGraph:
 
     network: Network
     domain: Domain
-    regions: tuple[Region, ...]
-    graph: nx.Graph = field(compare=False)
+    regions: RegionStore
     complete: bool = True
     stats: dict[str, Any] = field(default_factory=dict, compare=False)
     deadline: float | None = field(default=None, compare=False)
@@ -110,20 +287,28 @@ class RegionGraph:
     def activation_regions(self) -> int:
         return len(self.regions)
 
+    @cached_property
+    def graph(self) -> nx.Graph:
+        g = nx.Graph()
+        g.add_nodes_from(range(len(self.regions)))
+        for i, j, point in self.regions.edges():
+            g.add_edge(i, j, point=column_fractions(point), neurons=self.regions.flips(i, j))
+        return g
+
     def facet_joined(self) -> UnionFind:
         """Regions joined by a chain of facets with the same affine map on both sides (a
         fresh `networkx.utils.UnionFind` over region indices, for the caller to extend)."""
         uf = UnionFind(range(len(self.regions)))
-        for i, j in self.graph.edges:
-            if self.regions[i].affine_map() == self.regions[j].affine_map():
+        for i, j, _ in self.regions.edges():
+            if self.regions.same_map(i, j):
                 uf.union(i, j)
         return uf
 
     def same_map_pairs(self) -> Iterator[tuple[int, int]]:
         """Every pair ``i < j`` of regions with one affine map."""
         by_map: dict[Any, list[int]] = {}
-        for i, r in enumerate(self.regions):
-            by_map.setdefault(r.affine_map(), []).append(i)
+        for i in range(len(self.regions)):
+            by_map.setdefault(self.regions.map_key(i), []).append(i)
         for members in by_map.values():
             yield from itertools.combinations(members, 2)
 
@@ -150,16 +335,16 @@ class RegionGraph:
     @property
     def bounded_regions(self) -> int:
         """The number of bounded regions (meaningful on R^n)."""
-        return sum(1 for r in self.regions if r.bounded)
+        return sum(1 for i in range(len(self.regions)) if self.regions.bounded(i))
 
     @cached_property
     def kinks(self) -> tuple[Kink, ...]:
         """The facets whose two sides have different affine maps, with witnesses: the
         non-differentiability set is the closure of their union."""
         out = []
-        for i, j, data in self.graph.edges(data=True):
-            if self.regions[i].affine_map() != self.regions[j].affine_map():
-                out.append(Kink((min(i, j), max(i, j)), data["point"], data["neurons"]))
+        for i, j, point in self.regions.edges():
+            if not self.regions.same_map(i, j):
+                out.append(Kink((min(i, j), max(i, j)), column_fractions(point), self.regions.flips(i, j)))
         return tuple(out)
 
     def volume(self, i: int) -> Fraction | None:

@@ -48,58 +48,31 @@ traversal is complete.
 
 from __future__ import annotations
 
-import bisect
 import random
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
-import networkx as nx
 from flint import fmpq, fmpq_mat
 
 from ..core.domain import Domain
 from ..core.errors import InputError, LimitReached
 from ..core.network import Network
-from ..core.numbers import matrix_fractions, to_fraction
+from ..core.numbers import to_fmpq
+from ..polyhedra.highs import FloatLP
 from ..polyhedra.lp import LPStats, boundedness, dot, interior_point
-from .facets import (
-    FloatLP,
-    classify_rows,
-    coincident_groups,
-    expand_multipliers,
-    row_key,
-)
-from .graph import Facet, NonFacet, Pattern, Region, RegionGraph, Vector
+from .facets import classify_rows, coincident_groups, expand_multipliers, row_key
+from .forward import Forward, Pattern, Rows
+from .graph import RegionGraph, RegionStore
 
-# -- the forward pass that gives a region ---------------------------------------------------
+# a facet and a non-facet as `RegionStore.append` takes them
+_Facet = tuple[tuple[int, ...], fmpq_mat, int | None]
+_NonFacet = tuple[tuple[int, ...], tuple[tuple[int, fmpq], ...], fmpq]
 
 
-@dataclass(frozen=True)
-class _Act:
-    """A PL activation with its knots and per-piece affine maps as ``fmpq``."""
-
-    knots: tuple[fmpq, ...]
-    slopes: tuple[fmpq, ...]
-    inter: tuple[fmpq, ...]
-
-    @classmethod
-    def of(cls, fn: Any) -> "_Act":
-        pairs = [fn.piece_affine(k) for k in range(fn.num_pieces)]
-        return cls(tuple(_q(t) for t in fn.knots), tuple(_q(s) for s, _ in pairs), tuple(_q(t) for _, t in pairs))
-
-    def state(self, z: fmpq) -> int:
-        j = bisect.bisect_left(self.knots, z)
-        return 2 * j + 1 if j < len(self.knots) and self.knots[j] == z else 2 * j
-
-    def value(self, z: fmpq, st: int) -> fmpq:
-        piece = st // 2
-        return self.slopes[piece] * z + self.inter[piece]
-
-
-def _tables(net: Network) -> tuple[tuple[_Act, ...], ...]:
-    return tuple(tuple(_Act.of(fn) for fn in fns) for fns in net.chain.acts)
+# -- a region from a crossing ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -114,107 +87,29 @@ class _Queued:
 
 
 @dataclass
-class _Built:
-    pattern: Pattern
-    A: list[list[fmpq]]
-    b: list[fmpq]
-    labels: list[tuple[Any, ...]]
-    J: fmpq_mat
-    c: fmpq_mat
-    witness: list[fmpq]
-    M: fmpq_mat  # A as a matrix
+class _Built(Rows):
+    """A region's rows with a certified interior point."""
+
+    witness: list[fmpq] = field(default_factory=list)
 
 
-def _build(
-    net: Network,
-    acts: tuple[tuple[_Act, ...], ...],
-    dom_A: list[list[fmpq]],
-    dom_b: list[fmpq],
-    dom_idx: list[int],
-    p: list[fmpq],
-    u: list[fmpq],
-    deadline: float | None = None,
-) -> _Built | None:
-    """The region entered from p in direction u (None when u is tangent to a neuron's
-    knot set at p, so that the direction does not decide). Past ``deadline``, checked
-    at every layer, `LimitReached`."""
-    chain = net.chain
-    n = net.input_dim
-    x = fmpq_mat(n, 1, p)
-    um = fmpq_mat(n, 1, u)
-    J = fmpq_mat(n, n, [fmpq(1) if i == j else fmpq(0) for i in range(n) for j in range(n)])
-    c = fmpq_mat(n, 1, [fmpq(0)] * n)
-    v = x
-    pattern = []
-    A: list[list[fmpq]] = []
-    b: list[fmpq] = []
-    labels: list[tuple[Any, ...]] = []
-    for l, fns in enumerate(chain.acts):
-        _check(deadline)
-        W, bias = chain.affines[l].W, chain.affines[l].b
-        G = W * J
-        h = W * c + bias
-        z = W * v + bias
-        dz = G * um
-        Gt = G.table()
-        zs, hs = z.entries(), h.entries()
-        zero_row = [_ZERO] * n
-        w = len(fns)
-        states = []
-        slopes = []
-        inter = []
-        vals = []
-        for i in range(w):
-            fn = acts[l][i]
-            zi = zs[i]
-            grow = Gt[i]
-            constant = grow == zero_row
-            st = fn.state(zi)
-            if st % 2 == 1 and not constant:
-                d = dz[i, 0]
-                if d == 0:
-                    return None
-                st = st + 1 if d > 0 else st - 1
-            states.append(st)
-            if st % 2 == 1:  # constant at a knot: output is the constant fn(knot)
-                slopes.append(fmpq(0))
-                inter.append(fn.value(zi, st))
-                vals.append(inter[-1])
-                continue
-            piece = st // 2
-            slopes.append(fn.slopes[piece])
-            inter.append(fn.inter[piece])
-            vals.append(slopes[-1] * zi + inter[-1])
-            if constant:
-                continue
-            hi = hs[i]
-            if piece > 0:
-                A.append([-e for e in grow])
-                b.append(hi - fn.knots[piece - 1])
-                labels.append((l, i, piece - 1, -1))
-            if piece < len(fn.knots):
-                A.append(grow)
-                b.append(fn.knots[piece] - hi)
-                labels.append((l, i, piece, 1))
-        pattern.append(tuple(states))
-        diag = [_ZERO] * (w * w)
-        for k in range(w):
-            diag[k * w + k] = slopes[k]
-        D = fmpq_mat(w, w, diag)
-        J = D * G
-        c = D * h + fmpq_mat(w, 1, inter)
-        v = fmpq_mat(w, 1, vals)
-    W, bias = chain.affines[-1].W, chain.affines[-1].b
-    J = W * J
-    c = W * c + bias
-    for k, row, bk in zip(dom_idx, dom_A, dom_b):
-        A.append(row)
-        b.append(bk)
-        labels.append(("domain", k))
-    # certified interior point p + eps u
-    Am = fmpq_mat(len(A), n, [v for row in A for v in row])
+def _build(forward: Forward, p: list[fmpq], u: list[fmpq], pattern: Pattern | None, deadline: float | None) -> _Built | None:
+    """The region entered from p in direction u, with the certified interior point
+    ``p + eps u`` (eps half the smallest exact ratio slack / rate, then rounded to a
+    simple point still inside, `_simple_interior`). ``pattern``: that region's pattern
+    when already known (from the crossing), else found by `Forward.pattern_entered`
+    (None when u is tangent to a neuron's knot set at p, so that the direction does not
+    decide). The interior point proves the pattern: strictly inside every row of it,
+    it has that pattern. Past ``deadline``, `LimitReached`."""
+    if pattern is None:
+        pattern = forward.pattern_entered(p, u, deadline)
+        if pattern is None:
+            return None
+    rows = forward.rows_of(pattern, deadline)
+    n = len(p)
+    Am, b = rows.M, rows.b
     eps = None
-    for bk, ap, rate in zip(b, (Am * x).entries(), (Am * um).entries()):
+    for bk, ap, rate in zip(b, (Am * fmpq_mat(n, 1, p)).entries(), (Am * fmpq_mat(n, 1, u)).entries()):
         slack = bk - ap
         if slack < 0 or (slack == 0 and rate >= 0):
             raise AssertionError("crossing point is not on the region's closure")
@@ -224,7 +119,7 @@ def _build(
                 eps = t
     eps = fmpq(1) if eps is None else eps / 2
     witness = _simple_interior(Am, b, [pi + eps * ui for pi, ui in zip(p, u)])
-    return _Built(tuple(pattern), A, b, labels, J, c, witness, Am)
+    return _Built(rows.pattern, rows.A, rows.b, rows.labels, rows.J, rows.c, rows.M, witness)
 
 
 def _simple_interior(A: fmpq_mat, b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
@@ -240,54 +135,7 @@ def _simple_interior(A: fmpq_mat, b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
     return x
 
 
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.perf_counter() > deadline:
-        raise LimitReached("time limit reached")
-
-
 _HALF = fmpq(1, 2)
-_ZERO = fmpq(0)
-
-
-def _pattern_across(
-    net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fmpq], u: list[fmpq], deadline: float | None = None
-) -> Pattern | None:
-    """The pattern just across p in direction u, from values and directional
-    derivatives only (no Jacobian unless a neuron sits at a knot with zero derivative,
-    where constancy decides). None when u does not decide a neuron."""
-    chain = net.chain
-    n = net.input_dim
-    v = fmpq_mat(n, 1, p)
-    dv = fmpq_mat(n, 1, u)
-    slopes_so_far: list[list[fmpq]] = []
-    pattern = []
-    for l in range(len(acts)):
-        _check(deadline)
-        W, bias = chain.affines[l].W, chain.affines[l].b
-        z = W * v + bias
-        dz = W * dv
-        w = len(acts[l])
-        states, vals, dvals, slopes = [], [], [], []
-        for i, fn in enumerate(acts[l]):
-            zi = z[i, 0]
-            st = fn.state(zi)
-            d = dz[i, 0]
-            value = fn.value(zi, st)
-            if st % 2 == 1:
-                if d != 0:
-                    st = st + 1 if d > 0 else st - 1
-                elif not _constant(net, slopes_so_far, l, i):
-                    return None
-            states.append(st)
-            s = fmpq(0) if st % 2 == 1 else fn.slopes[st // 2]
-            vals.append(value)
-            dvals.append(s * d)
-            slopes.append(s)
-        pattern.append(tuple(states))
-        slopes_so_far.append(slopes)
-        v = fmpq_mat(w, 1, vals)
-        dv = fmpq_mat(w, 1, dvals)
-    return tuple(pattern)
 
 
 def _flip_across(R: _Built, rows: list[int], last_knot: int) -> Pattern | None:
@@ -312,23 +160,6 @@ def _flip_across(R: _Built, rows: list[int], last_knot: int) -> Pattern | None:
     return R.pattern[:l] + (tuple(states),) + R.pattern[l + 1 :]
 
 
-def _q(x: Fraction) -> fmpq:
-    return fmpq(x.numerator, x.denominator)
-
-
-def _constant(net: Network, slopes: list[list[fmpq]], l: int, i: int) -> bool:
-    """Whether neuron i of hidden layer l has zero gradient given the earlier slopes."""
-    chain = net.chain
-    n = net.input_dim
-    J = fmpq_mat(n, n, [fmpq(1) if a == b else fmpq(0) for a in range(n) for b in range(n)])
-    for k in range(l):
-        G = chain.affines[k].W * J
-        w = G.nrows()
-        J = fmpq_mat(w, n, [slopes[k][r] * G[r, c] for r in range(w) for c in range(n)])
-    G = chain.affines[l].W * J
-    return all(G[i, c] == 0 for c in range(n))
-
-
 def _on_facet_only(A: fmpq_mat, b: list[fmpq], points: list[tuple[int, Sequence[fmpq]]]) -> list[bool]:
     """For each ``(g, x)``: whether ``a_g x = b_g`` and ``a_j x < b_j`` for every other
     row j (exact; one matrix product for all the points)."""
@@ -346,26 +177,7 @@ def _on_facet_only(A: fmpq_mat, b: list[fmpq], points: list[tuple[int, Sequence[
 
 
 
-def _frac_vec(v: Sequence[fmpq]) -> Vector:
-    return tuple([Fraction(int(e.p), int(e.q)) for e in v])
-
-
-
 # -- traversal -------------------------------------------------------------------------------
-
-
-def _domain_rows(domain: Domain) -> tuple[list[list[fmpq]], list[fmpq], list[int]]:
-    """The domain's nonzero rows, and their indices in ``domain.A``."""
-    A, b, idx = [], [], []
-    for k, (row, bk) in enumerate(zip(domain.A, domain.b)):
-        if all(v == 0 for v in row):
-            if bk < 0:
-                raise InputError("the domain is empty (a row 0 <= b with b < 0)", path=f"domain.b[{k}]")
-            continue
-        A.append([fmpq(v.numerator, v.denominator) for v in row])
-        b.append(fmpq(bk.numerator, bk.denominator))
-        idx.append(k)
-    return A, b, idx
 
 
 def _directions(n: int, seed: int = 0) -> Any:
@@ -419,14 +231,19 @@ class _Traversal:
     finished `Region`. `_check_limits` runs between regions; a limit raises
     `LimitReached` carrying `_partial`'s graph.
 
-    State: ``index`` (pattern -> region number), ``pending`` (the regions waiting to be
-    processed, by number, as `_Queued`; dropped once processed), ``patterns`` (every region's
-    pattern, by number), ``queue`` (numbers still to process, in BFS order),
-    ``entry`` (for each queued region, the facets already crossed into it: its row's
-    key as seen from it -> (point, neighbour, the point as Fractions)), ``regions``
-    (the finished regions), ``edges`` ((i, j) -> facet point and the neurons that
-    differ), ``rays`` (recession rays of unbounded regions, most recently useful
-    first), ``lp`` (the float LP proposer), ``counts`` (the diagnostics).
+    State: ``forward`` (the exact passes), ``index`` (pattern, as `RegionStore.key`
+    bytes -> region number), ``pending`` (the regions waiting to be processed, by
+    number, as `_Queued`; dropped once processed), ``queue`` (numbers still to process,
+    in BFS order), ``entry`` (for each queued region, the facets already crossed into
+    it: its row's key as seen from it -> (point, neighbour, the point as a column)),
+    ``store`` (the finished regions and the edges between them, lean), ``rays``
+    (recession rays of unbounded regions, most recently useful first), ``lp`` (the
+    float LP proposer), ``counts`` (the diagnostics).
+
+    An edge (i, j) is recorded when region i < j is processed: a facet that region j
+    shares with an earlier region i is also a facet of i, crossed when i was processed
+    (and two convex regions share at most one facet), so each edge is seen first from
+    its smaller end.
     """
 
     def __init__(
@@ -445,19 +262,15 @@ class _Traversal:
         self.progress = progress
         self.t0 = time.perf_counter()
         self.stats = LPStats(deadline=None if time_limit is None else self.t0 + time_limit)
-        self.dom_A, self.dom_b, self.dom_idx = _domain_rows(domain)
-        self.acts = _tables(net)
-        self.index: dict[Pattern, int] = {}
+        self.forward = Forward.of(net, domain)
+        self.store = RegionStore(self.forward)
+        self.index: dict[bytes, int] = {}
         self.pending: list[_Queued | None] = []
-        self.patterns: list[Pattern] = []
         self.queue: deque[int] = deque()
-        self.entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, Vector]]] = {}
-        self.regions: list[Region] = []
-        self.edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
+        self.entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, fmpq_mat]]] = {}
         self.rays: list[fmpq_mat] = []
         self.lp = FloatLP()
         self.counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
-        self.converted: dict[tuple[Any, ...], Vector] = {}
         self.domain_bounded = False
 
     # -- the run --------------------------------------------------------------------------
@@ -465,26 +278,27 @@ class _Traversal:
     def run(self, start: Sequence[Any] | None) -> RegionGraph:
         try:
             self._queue(self._start(start))
-            self.domain_bounded = bool(self.dom_A) and boundedness(self.dom_A, self.dom_b, dim=self.n, stats=self.stats).bounded
+            dom_A, dom_b = self.forward.dom_A, self.forward.dom_b
+            self.domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=self.n, stats=self.stats).bounded
             while self.queue:
                 self._check_limits()
                 self._process(self.queue.popleft())
                 if self.progress is not None:
-                    self.progress(len(self.regions), len(self.queue))
+                    self.progress(len(self.store), len(self.queue))
         except LimitReached as e:
             if e.partial is not None:
                 raise
             raise self._partial(f"stopped after {self.time_limit} s (--time-limit)") from None
-        graph = _graph(len(self.regions), self.edges)
-        return RegionGraph(self.net, self.domain, tuple(self.regions), graph, True, self._stats(), self.stats.deadline)
+        return RegionGraph(self.net, self.domain, self.store, True, self._stats(), self.stats.deadline)
 
     def _start(self, start: Sequence[Any] | None) -> _Queued:
         """The region entered from the start point along the first direction that decides
         every neuron at a knot there."""
         n = self.n
+        dom_A, dom_b = self.forward.dom_A, self.forward.dom_b
         if start is None:
-            if self.dom_A:
-                res = interior_point(self.dom_A, self.dom_b, dim=n, stats=self.stats)
+            if dom_A:
+                res = interior_point(dom_A, dom_b, dim=n, stats=self.stats)
                 if not res.nonempty:
                     raise InputError("the domain has an empty interior", path="domain")
                 p0 = [fmpq(v.numerator, v.denominator) for v in res.point]
@@ -494,29 +308,25 @@ class _Traversal:
             if len(start) != n:
                 raise InputError(f"expected a start point of dimension {n}", path="start")
             p0 = [fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in start]
-            if not all(dot(a, p0) < bk for a, bk in zip(self.dom_A, self.dom_b)):
+            if not all(dot(a, p0) < bk for a, bk in zip(dom_A, dom_b)):
                 raise InputError("the start point is not in the interior of the domain", path="start")
         for tries, u in enumerate(_directions(n)):
-            built = self._build(p0, u)
+            built = _build(self.forward, p0, u, None, self.stats.deadline)
             if built is not None:
                 return _Queued(built.pattern, p0, u)
             if tries > 50:
                 break
         raise AssertionError("no generic direction found")
 
-    def _build(self, p: list[fmpq], u: list[fmpq]) -> _Built | None:
-        return _build(self.net, self.acts, self.dom_A, self.dom_b, self.dom_idx, p, u, self.stats.deadline)
-
     def _queue(self, found: _Queued) -> int:
         j = len(self.pending)
-        self.index[found.pattern] = j
+        self.index[self.store.key(found.pattern)] = j
         self.pending.append(found)
-        self.patterns.append(found.pattern)
         self.queue.append(j)
         return j
 
     def _check_limits(self) -> None:
-        found = len(self.regions)
+        found = len(self.store)
         if self.max_regions is not None and found >= self.max_regions:
             raise self._partial(f"stopped after {found} regions (--max-regions)")
         if self.time_limit is not None and time.perf_counter() - self.t0 > self.time_limit:
@@ -526,13 +336,12 @@ class _Traversal:
 
     def _process(self, i: int) -> None:
         """Classify every row of region i, cross its facets, decide boundedness, and
-        append its `Region`."""
+        store the region."""
         found = self.pending[i]
         assert found is not None
         self.pending[i] = None
-        R = self._build(found.point, found.direction)
-        if R is None or R.pattern != found.pattern:
-            raise AssertionError("the two forward passes disagree across a facet")
+        R = _build(self.forward, found.point, found.direction, found.pattern, self.stats.deadline)
+        assert R is not None
         groups, keys, hkeys = coincident_groups(R.A, R.b)
         rep_A = [R.A[g[0]] for g in groups]
         rep_b = [R.b[g[0]] for g in groups]
@@ -545,13 +354,13 @@ class _Traversal:
         facets, nonfacets = self._record_rows(i, R, groups, keys, rep_A, verdicts, known)
         facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
         bounded = self._bounded(R, facets, rep_M, facet_groups)
-        self.regions.append(_region(R, bounded, facets, nonfacets, self.converted))
+        self.store.append(R.pattern, R.witness, R.J, R.c, bounded, facets, nonfacets)
 
     def _shared_facets(
         self, i: int, rep_M: fmpq_mat, rep_b: list[fmpq], hkeys: list[tuple[Any, ...]]
-    ) -> dict[int, tuple[list[fmpq], int, Vector]]:
+    ) -> dict[int, tuple[list[fmpq], int, fmpq_mat]]:
         """The facets of region i crossed from regions processed before it, by group:
-        (point, neighbour, the point as Fractions), each point checked exactly to be on
+        (point, neighbour, the point as a column), each point checked exactly to be on
         its row and strictly inside every other row."""
         ent = self.entry.pop(i, {})
         if not ent:
@@ -568,67 +377,56 @@ class _Traversal:
         keys: list[tuple[fmpq, ...]],
         rep_A: list[list[fmpq]],
         verdicts: list[tuple[str, Any]],
-        known: dict[int, tuple[list[fmpq], int, Vector]],
-    ) -> tuple[list[Facet], list[NonFacet]]:
+        known: dict[int, tuple[list[fmpq], int, fmpq_mat]],
+    ) -> tuple[list[_Facet], list[_NonFacet]]:
         """Region i's facets (crossed to their neighbours, queueing new regions) and
-        non-facets (with their multipliers), group by group."""
-        facets: list[Facet] = []
-        nonfacets: list[NonFacet] = []
+        non-facets (with their multipliers), group by group, as `RegionStore.append`
+        takes them."""
+        facets: list[_Facet] = []
+        nonfacets: list[_NonFacet] = []
         last_knot = max((l for l, states in enumerate(R.pattern) if any(st % 2 for st in states)), default=-1)
         for gi, g in enumerate(groups):
             rows_g = tuple(g)
             kind, data = verdicts[gi]
             if kind == "nonfacet":
                 mu, lam = data
-                nonfacets.append(NonFacet(rows_g, expand_multipliers(mu, groups), lam))
+                nonfacets.append((rows_g, expand_multipliers(mu, groups), to_fmpq(lam)))
                 continue
             point = data
             if any(R.labels[k][0] == "domain" for k in g):
-                facets.append(Facet(rows_g, _frac_vec(point), None))
+                facets.append((rows_g, fmpq_mat(self.n, 1, point), None))
                 continue
             if gi in known:
                 _, j, fpoint = known[gi]
             else:
-                fpoint = _frac_vec(point)
+                fpoint = fmpq_mat(self.n, 1, point)
                 j = self._cross(i, R, g, last_knot, point, list(rep_A[gi]))
                 if j > i:
                     self.entry.setdefault(j, {})[row_key(keys[gi], -1)] = (point, i, fpoint)
-            facets.append(Facet(rows_g, fpoint, j))
-            self._edge(i, j, fpoint)
+            facets.append((rows_g, fpoint, j))
+            if j > i:
+                self.store.add_edge(i, j, fpoint)
         return facets, nonfacets
 
     def _cross(self, i: int, R: _Built, rows: list[int], last_knot: int, point: list[fmpq], normal: list[fmpq]) -> int:
         """The number of the region across the facet of R on ``rows`` at ``point``
         (outward ``normal``), queueing it when it is new."""
-        across = _flip_across(R, rows, last_knot) or _pattern_across(self.net, self.acts, point, normal, self.stats.deadline)
+        across = _flip_across(R, rows, last_knot) or self.forward.pattern_entered(point, normal, self.stats.deadline)
         if across is None:
             raise AssertionError("crossing a facet along its normal did not decide a neuron")
-        j = self.index.get(across)
+        j = self.index.get(self.store.key(across))
         if j is not None:
             return j
         return self._queue(_Queued(across, point, normal))
 
-    def _edge(self, i: int, j: int, fpoint: Vector) -> None:
-        e = (min(i, j), max(i, j))
-        if e in self.edges:
-            return
-        flips = tuple(
-            (l, k)
-            for l, (s1, s2) in enumerate(zip(self.patterns[i], self.patterns[j]))
-            if s1 != s2
-            for k, (a, b) in enumerate(zip(s1, s2))
-            if a != b
-        )
-        self.edges[e] = (fpoint, flips)
-
-    def _bounded(self, R: _Built, facets: list[Facet], rep_M: fmpq_mat, facet_groups: list[int]) -> bool:
+    def _bounded(self, R: _Built, facets: list[_Facet], rep_M: fmpq_mat, facet_groups: list[int]) -> bool:
         """Whether the region is bounded: by the domain, by a recession ray of an earlier
         region (one product), or by an exact certificate either way."""
         if self.domain_bounded:
             return True
         if not facets or _known_ray(self.rays, rep_M, facet_groups):
             return False
-        res = boundedness([R.A[f.rows[0]] for f in facets], [R.b[f.rows[0]] for f in facets], dim=self.n, stats=self.stats)
+        res = boundedness([R.A[f[0][0]] for f in facets], [R.b[f[0][0]] for f in facets], dim=self.n, stats=self.stats)
         if not res.bounded:
             self.rays.insert(0, fmpq_mat(self.n, 1, [fmpq(v.numerator, v.denominator) for v in res.ray]))
             del self.rays[_RAYS_KEPT:]
@@ -645,14 +443,12 @@ class _Traversal:
             "pivots": stats.pivots,
             **self.counts,
             "seconds": time.perf_counter() - self.t0,
-            "regions": len(self.regions),
+            "regions": len(self.store),
         }
 
     def _partial(self, msg: str) -> LimitReached:
-        m = len(self.regions)
-        kept = {e: v for e, v in self.edges.items() if e[0] < m and e[1] < m}
         deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit / 2
-        partial = RegionGraph(self.net, self.domain, tuple(self.regions), _graph(m, kept), False, self._stats(), deadline)
+        partial = RegionGraph(self.net, self.domain, self.store, False, self._stats(), deadline)
         return LimitReached(msg, partial=partial)
 
 
@@ -669,35 +465,3 @@ def _known_ray(rays: list[fmpq_mat], M: fmpq_mat, rows: list[int]) -> bool:
             rays.insert(0, rays.pop(k))
             return True
     return False
-
-
-def _graph(m: int, edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]]) -> nx.Graph:
-    g = nx.Graph()
-    g.add_nodes_from(range(m))
-    for (i, j), (point, flips) in edges.items():
-        g.add_edge(i, j, point=point, neurons=flips)
-    return g
-
-
-def _region(R: _Built, bounded: bool, facets: list[Facet], nonfacets: list[NonFacet], converted: dict[tuple[Any, ...], Vector]) -> Region:
-    """The `Region` of R, in Fractions. ``converted``: rows of A already converted
-    (keyed by `row_key`; rows recur across regions, and the tuples are immutable)."""
-    A = []
-    for row in R.A:
-        key = row_key(row)
-        frow = converted.get(key)
-        if frow is None:
-            frow = converted[key] = _frac_vec(row)
-        A.append(frow)
-    return Region(
-        pattern=R.pattern,
-        A=tuple(A),
-        b=_frac_vec(R.b),
-        labels=tuple(R.labels),
-        jacobian=matrix_fractions(R.J),
-        offset=tuple(to_fraction(R.c[k, 0]) for k in range(R.c.nrows())),
-        witness=_frac_vec(R.witness),
-        bounded=bounded,
-        facets=tuple(facets),
-        nonfacets=tuple(nonfacets),
-    )
