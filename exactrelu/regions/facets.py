@@ -17,6 +17,7 @@ from flint import fmpq, fmpq_mat
 from ..core.numbers import to_fraction
 from ..polyhedra.highs import FloatLP
 from ..polyhedra.lp import LPStats, dot, facet_point, lp_max_vertex
+from ..predicates import AffineForms, FilterCounts, to_floats
 from .forward import check_deadline
 
 
@@ -65,6 +66,7 @@ def classify_rows(
     lp: FloatLP,
     stats: LPStats,
     counts: dict[str, int],
+    signs: FilterCounts | None = None,
 ) -> list[tuple[str, Any]]:
     """Decide for every row (one per half-space) whether it is a facet of ``{A x <= b}``,
     whose interior holds p (``Amat``: A as a matrix): ``("facet", point in its relative interior)`` or
@@ -84,7 +86,10 @@ def classify_rows(
     exact LP over the known facets decide (Clarkson: ``max a_g x`` at most ``b_g``
     proves g redundant, the duals being the multipliers, else a ray towards the optimum
     finds a new facet), and ties fall back to `facet_point`. Floats only choose
-    directions, bases and order; every verdict is exact. Updates ``counts``.
+    directions, bases and order; every verdict is exact. Updates ``counts``, and
+    ``signs`` with the filtered predicates' decisions (`exactrelu.predicates`): a ray's
+    first hit is proposed in floats and proved by the signs of every other row at the
+    exact hit point.
     """
     from scipy.optimize import nnls
 
@@ -92,8 +97,16 @@ def classify_rows(
     n = len(p)
     slack = [bj - v for bj, v in zip(b, (Amat * fmpq_mat(n, 1, p)).entries())]
     verdict: list[tuple[str, Any] | None] = [None] * m
-    Af = np.array([[float(v) for v in row] for row in A], dtype=float).reshape(m, n)
-    bf = [float(v) for v in b]
+    forms = AffineForms(A, b, signs, dim=n)
+    if forms.usable:
+        Af = forms.Af
+        bf = forms.bf.tolist()
+        p_float = to_floats(p)
+        slack_f = None if p_float is None else forms.bf - Af @ p_float
+    else:
+        Af = np.array([[float(v) for v in row] for row in A], dtype=float).reshape(m, n)
+        bf = [float(v) for v in b]
+        slack_f = None
     for g, point in known.items():
         verdict[g] = ("facet", point)
     cheap = 0
@@ -101,6 +114,23 @@ def classify_rows(
     pf: np.ndarray | None = None  # p in floats, once lp holds this region
 
     def shoot(d: Sequence[fmpq]) -> tuple[int, list[fmpq]] | None:
+        """The first row hit, alone, by the ray from p along d, and the hit point; None
+        when no row or several rows are hit first. Floats propose the row; the signs
+        of every other row at the exact hit point prove it (else the exact search)."""
+        if slack_f is not None:
+            d_float = to_floats(d)
+            if d_float is not None:
+                rates = Af @ d_float
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratios = np.where(rates > 0, slack_f / rates, np.inf)
+                j = int(np.argmin(ratios))
+                if np.isfinite(ratios[j]):
+                    r = dot(A[j], d)
+                    if r > 0:
+                        t = slack[j] / r
+                        q = [pk + t * dk for pk, dk in zip(p, d)]
+                        if forms.inside_except(q, j):
+                            return j, q
         best = None
         hit = -1
         tie = False

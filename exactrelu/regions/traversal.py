@@ -63,6 +63,7 @@ from ..core.network import Network
 from ..core.numbers import to_fmpq
 from ..polyhedra.highs import FloatLP
 from ..polyhedra.lp import LPStats, boundedness, dot, interior_point
+from ..predicates import FilterCounts
 from .facets import classify_rows, coincident_groups, expand_multipliers, row_key
 from .forward import Forward, Pattern, Rows
 from .graph import RegionGraph, RegionStore
@@ -271,6 +272,7 @@ class _Traversal:
         self.rays: list[fmpq_mat] = []
         self.lp = FloatLP()
         self.counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
+        self.signs = FilterCounts()
         self.domain_bounded = False
 
     # -- the run --------------------------------------------------------------------------
@@ -349,7 +351,7 @@ class _Traversal:
         known = self._shared_facets(i, rep_M, rep_b, hkeys)
         self.counts["shared_facets"] += len(known)
         verdicts = classify_rows(
-            rep_A, rep_M, rep_b, keys, hkeys, R.witness, {gi: k[0] for gi, k in known.items()}, self.lp, self.stats, self.counts
+            rep_A, rep_M, rep_b, keys, hkeys, R.witness, {gi: k[0] for gi, k in known.items()}, self.lp, self.stats, self.counts, self.signs
         )
         facets, nonfacets = self._record_rows(i, R, groups, keys, rep_A, verdicts, known)
         facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
@@ -442,6 +444,8 @@ class _Traversal:
             "exact_lps": stats.exact_lps,
             "pivots": stats.pivots,
             **self.counts,
+            "filter_decided": self.signs.decided,
+            "filter_fallbacks": self.signs.fallbacks,
             "seconds": time.perf_counter() - self.t0,
             "regions": len(self.store),
         }
