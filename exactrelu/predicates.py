@@ -103,30 +103,29 @@ class AffineForms:
     def signs(self, points: Sequence[Sequence[fmpq]]) -> np.ndarray:
         """The signs (-1, 0, 1) of ``b_j - a_j · x`` for every row j and point x, as an
         ``(m, len(points))`` int8 array; exact."""
+        out = self.float_signs(points)
+        for j, c in zip(*(idx.tolist() for idx in np.nonzero(out == 0))):
+            out[j, c] = exact_sign(self.A[j], self.b[j], points[c])
+        return out
+
+    def float_signs(self, points: Sequence[Sequence[fmpq]]) -> np.ndarray:
+        """The filter alone: an ``(m, len(points))`` int8 array holding the exact sign
+        of ``b_j - a_j · x`` where the float bound decides it and 0 where it does not
+        (for a caller that settles those entries exactly in its own way)."""
         k = len(points)
         out = np.zeros((self.m, k), dtype=np.int8)
-        if not k or not self.m:
-            return out
-        X = to_floats([v for x in points for v in x]) if self.usable else None
-        if X is None:
-            undecided = np.ones((self.m, k), dtype=bool)
-        else:
+        X = to_floats([v for x in points for v in x]) if self.usable and k and self.m else None
+        if X is not None:
             X = X.reshape(k, self.n).T
             with np.errstate(over="ignore", invalid="ignore"):
                 V = self.bf[:, None] - self.Af @ X
                 E = self.factor * (self.babs[:, None] + self.Aabs @ np.abs(X)) + self.floor
-                pos = V > E
-                neg = V < -E
-            out[pos] = 1
-            out[neg] = -1
-            undecided = ~(pos | neg)
-        js, cs = np.nonzero(undecided)
-        self.counts.fallbacks += len(js)
-        self.counts.decided += self.m * k - len(js)
-        for j, c in zip(js.tolist(), cs.tolist()):
-            out[j, c] = exact_sign(self.A[j], self.b[j], points[c])
+                out[V > E] = 1
+                out[V < -E] = -1
+        decided = int(np.count_nonzero(out))
+        self.counts.decided += decided
+        self.counts.fallbacks += self.m * k - decided
         return out
-
 
     def inside_except(self, x: Sequence[fmpq], skip: int) -> bool:
         """Whether ``b_j - a_j · x > 0`` for every row j other than ``skip``; exact (the
