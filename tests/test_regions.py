@@ -341,3 +341,25 @@ def test_json_output_is_one_document_with_the_float_lp(tmp_path):
     doc = json.loads(res.stdout)
     assert doc["activation_regions"] == enumerate_regions(net).activation_regions
     assert enumerate_regions(net).stats["float_lp_proposals"] > 0
+
+
+def test_region_counts_under_each_definition():
+    """Hand-derived: relu(x) - relu(-x) = x is one affine piece on two activation
+    regions; relu(x) + relu(y) - relu(x + y) is 0 on two opposite quadrants touching
+    only at the origin (6 regions, 6 open pieces, 5 closed pieces, 5 maps); the hat
+    0, x, 2 - x, 0 has two zero regions far apart (4, 4, 4, 3)."""
+    from exactrelu.regions import RegionCounts
+
+    line = enumerate_regions(one_layer([[1], [-1]], [0, 0], out=[[1, -1]]))
+    assert line.region_counts == RegionCounts(2, 1, 1, 1)
+    quads = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, 1]]), activation("relu"), affine([[1, 1, -1]])])
+    assert enumerate_regions(quads).region_counts == RegionCounts(6, 6, 5, 5)
+    hat = Network.from_layers(1, [affine([[1], [1], [1]], [0, -1, -2]), activation("relu"), affine([[1, -2, 1]])])
+    assert enumerate_regions(hat).region_counts == RegionCounts(4, 4, 4, 3)
+
+
+@settings(max_examples=20)
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2))
+def test_region_counts_are_ordered(net):
+    c = enumerate_regions(net).region_counts
+    assert c.activation_regions >= c.open_pieces >= c.linear_pieces >= c.affine_maps >= 1

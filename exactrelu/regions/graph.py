@@ -262,6 +262,33 @@ class RegionStore(SequenceABC):
 
 
 @dataclass(frozen=True)
+class RegionCounts:
+    """How many "linear regions" a network has on its domain, under the definitions that
+    papers and tools use (they differ; see docs/benchmarks.md for which tool counts
+    which). All four are exact for a complete graph; ``open_pieces <= activation_regions``,
+    ``linear_pieces <= open_pieces`` and ``affine_maps <= linear_pieces``.
+
+    ``activation_regions``: the activation patterns whose cell has a nonempty interior
+    (full-dimensional activation regions). ``open_pieces``: maximal connected open sets
+    on which the function is affine (regions with one map joined across shared facets).
+    ``linear_pieces``: maximal connected closed sets on which it is affine (closures
+    with one map joined wherever they touch; SPEC §3). ``affine_maps``: distinct affine
+    functions, connected or not.
+
+    >>> from exactrelu.core.network import Network, affine, activation
+    >>> from exactrelu.regions import enumerate_regions
+    >>> hat = Network.from_layers(1, [affine([[1], [1], [1]], [0, -1, -2]), activation("relu"), affine([[1, -2, 1]])])
+    >>> enumerate_regions(hat).region_counts      # 0, x, 2 - x, 0: the two zeros apart
+    RegionCounts(activation_regions=4, open_pieces=4, linear_pieces=4, affine_maps=3)
+    """
+
+    activation_regions: int
+    open_pieces: int
+    linear_pieces: int
+    affine_maps: int
+
+
+@dataclass(frozen=True)
 class RegionGraph:
     """The regions of a network on a domain and the facets they share.
 
@@ -331,6 +358,14 @@ class RegionGraph:
     @property
     def linear_pieces(self) -> int:
         return len(set(self.piece_labels))
+
+    @cached_property
+    def region_counts(self) -> RegionCounts:
+        """The number of linear regions under each definition in use (`RegionCounts`)."""
+        uf = self.facet_joined()
+        open_pieces = len({uf[i] for i in range(len(self.regions))})
+        maps = len({self.regions.map_key(i) for i in range(len(self.regions))})
+        return RegionCounts(len(self.regions), open_pieces, self.linear_pieces, maps)
 
     @property
     def bounded_regions(self) -> int:
