@@ -99,8 +99,10 @@ class RegionStore(SequenceABC):
     Jacobian and offset (`fmpq_mat`), whether it is bounded, its facets as an integer
     array ``[k, rows..., neighbour or -1]`` per facet with one point (`fmpq_mat`,
     shared with the neighbour's side) per facet, its non-facets as an integer array
-    ``[k, rows..., s, multiplier rows...]`` with one `fmpq_mat` row of all their
-    multipliers (each non-facet's s values, then its row multiplier). The edges of the
+    ``[k, rows..., s, multiplier rows...]`` with all their multipliers (each
+    non-facet's s values, then its row multiplier) packed into one bytes object
+    (`pack_rationals`: their numbers grow to ~100 bits, and flint would keep each such
+    integer in its own heap block). The edges of the
     facet graph are three parallel arrays (i, j, the facet point), each edge once.
     `store[i]` materialises region i: its H-representation and labels from the pattern
     by one exact pass (`Forward.rows_of`), every number as a `Fraction`.
@@ -147,7 +149,7 @@ class RegionStore(SequenceABC):
             vals.extend(v for _, v in mu)
             vals.append(lam)
         w = fmpq_mat(len(witness), 1, list(witness))
-        nvals = fmpq_mat(1, len(vals), vals) if vals else None
+        nvals = pack_rationals(vals)
         points = tuple(pt for _, pt, _ in facets)
         self._records.append((self.key(pattern), w, J, c, bounded, farr, points, narr, nvals))
 
@@ -181,8 +183,12 @@ class RegionStore(SequenceABC):
     __hash__ = None  # type: ignore[assignment]
 
     def pattern(self, i: int) -> Pattern:
+        return self.decode(self._records[i][0])
+
+    def decode(self, key: bytes) -> Pattern:
+        """The pattern of a `key`."""
         flat = array("H")
-        flat.frombytes(self._records[i][0])
+        flat.frombytes(key)
         out, k = [], 0
         for w in self._widths:
             out.append(tuple(flat[k : k + w]))
@@ -221,13 +227,8 @@ class RegionStore(SequenceABC):
 
     def _region(self, rec: tuple[Any, ...]) -> Region:
         key, w, J, c, bounded, farr, points, narr, nvals = rec
-        flat = array("H")
-        flat.frombytes(key)
-        pattern, k = [], 0
-        for width in self._widths:
-            pattern.append(tuple(flat[k : k + width]))
-            k += width
-        rows = self.forward.rows_of(tuple(pattern))
+        pattern = self.decode(key)
+        rows = self.forward.rows_of(pattern)
         facets = []
         k = 0
         for point in points:
@@ -237,18 +238,18 @@ class RegionStore(SequenceABC):
             k += size + 2
         nonfacets = []
         k = v = 0
-        vals = nvals.entries() if nvals is not None else []
+        vals = unpack_rationals(nvals)
         while k < len(narr):
             size = narr[k]
             nrows = tuple(narr[k + 1 : k + 1 + size])
             s = narr[k + 1 + size]
             mrows = narr[k + 2 + size : k + 2 + size + s]
-            mu = tuple((r, to_fraction(x)) for r, x in zip(mrows, vals[v : v + s]))
-            nonfacets.append(NonFacet(nrows, mu, to_fraction(vals[v + s])))
+            mu = tuple(zip(mrows, vals[v : v + s]))
+            nonfacets.append(NonFacet(nrows, mu, vals[v + s]))
             k += size + 2 + s
             v += s + 1
         return Region(
-            pattern=tuple(pattern),
+            pattern=pattern,
             A=tuple(tuple(to_fraction(x) for x in row) for row in rows.A),
             b=tuple(to_fraction(x) for x in rows.b),
             labels=tuple(rows.labels),
@@ -418,6 +419,55 @@ class RegionGraph:
             if all(sum((a * v for a, v in zip(row, xs)), Fraction(0)) <= bi for row, bi in zip(r.A, r.b)):
                 return i
         return None
+
+
+def pack_rationals(values: Sequence[fmpq]) -> bytes:
+    """Rationals as one bytes object: per value, the numerator's sign and magnitude and
+    the denominator, each magnitude as a varint byte count and big-endian bytes.
+
+    >>> unpack_rationals(pack_rationals([fmpq(-3, 4), fmpq(0), fmpq(2**70, 3)]))
+    [Fraction(-3, 4), Fraction(0, 1), Fraction(1180591620717411303424, 3)]
+    """
+    out = bytearray()
+    for v in values:
+        p, q = int(v.p), int(v.q)
+        out.append(1 if p < 0 else 0)
+        for x in (abs(p), q):
+            raw = x.to_bytes((x.bit_length() + 7) // 8, "big")
+            _varint(out, len(raw))
+            out += raw
+    return bytes(out)
+
+
+def unpack_rationals(data: bytes) -> list[Fraction]:
+    """The rationals of `pack_rationals`, as `Fraction`."""
+    out = []
+    k = 0
+    while k < len(data):
+        negative = data[k] == 1
+        k += 1
+        parts = []
+        for _ in range(2):
+            size = shift = 0
+            while True:
+                byte = data[k]
+                k += 1
+                size |= (byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80:
+                    break
+            parts.append(int.from_bytes(data[k : k + size], "big"))
+            k += size
+        p, q = parts
+        out.append(Fraction(-p if negative else p, q))
+    return out
+
+
+def _varint(out: bytearray, n: int) -> None:
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
 
 
 def _closures_meet(r1: Region, r2: Region, stats: LPStats) -> bool:

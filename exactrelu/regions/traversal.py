@@ -3,11 +3,9 @@
 `enumerate_regions(net, domain)` starts from the region of a point and crosses every
 facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
 
-* A region is identified by its activation pattern (one state per hidden neuron, as
-  `PiecewiseLinear.state`: ``2i`` inside piece i; ``2j+1`` exactly at knot j, which only
-  happens for a neuron whose pre-activation is constant on the region). Given the
-  pattern, every pre-activation is affine, ``z = G x + h``, and the region is
-  ``{x : knot_{j-1} < z_i < knot_j for every non-constant neuron} ∩ domain``.
+* A region is identified by its activation pattern, which determines its rows
+  (`exactrelu.regions.forward`); regions are stored lean (`RegionStore`: the
+  pattern, witness, map and certificates, not the rows) and materialised on access.
 * Facets are decided exactly: rays shot from the region's interior point find facets
   with a rational witness and no LP (the first hyperplane a ray meets, alone, is a
   facet). Floats propose the rays' directions (nonnegative least squares: a direction
@@ -18,7 +16,10 @@ facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
   facet not yet found; an optimal vertex proves, by one exact solve, every other row
   in its normal cone redundant. Only when these proposals fail does a small exact LP
   over the known facets decide (Clarkson; `exactrelu.polyhedra.lp`). No float decides
-  anything. A facet shared with a region processed earlier is known, with its point
+  anything unless its rounding error is bounded: a ray's first hit is proposed in
+  floats and proved by the filtered signs (`exactrelu.predicates`) of every other row
+  at the exact hit point; the counts of those signs (decided by the filter, fallen
+  back to exact arithmetic) are in the graph's ``stats``. A facet shared with a region processed earlier is known, with its point
   (checked exactly) and neighbour. A recession ray of an earlier region, checked by
   one product, often proves a region unbounded.
 * Witnesses are rounded to small dyadic rationals when (checked exactly) still
@@ -28,8 +29,8 @@ facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
   neuron of a later layer sits at a knot); otherwise, from a rational point p in the
   facet's relative interior and its outward normal u, one forward pass on (value,
   directional derivative) gives the pattern across, for all neurons that switch at p
-  at once. A certified interior point of the neighbour is ``p + ε u`` (its forward
-  pass checks the pattern).
+  at once. A certified interior point of the neighbour is ``p + ε u``: strictly inside
+  every row of the pattern found, it proves that pattern.
 
 A facet of a region is shared with exactly one region on its other side: a neuron at
 its knot somewhere in the facet's relative interior is, by continuity, either at its
@@ -82,9 +83,9 @@ class _Queued:
     (the point p and direction u of `_build`). Its rows are built only when it is
     processed, so that a long queue holds no H-representations."""
 
-    pattern: Pattern
-    point: list[fmpq]
-    direction: list[fmpq]
+    key: bytes  # the pattern, as `RegionStore.key`
+    point: fmpq_mat
+    direction: fmpq_mat
 
 
 @dataclass
@@ -236,7 +237,7 @@ class _Traversal:
     bytes -> region number), ``pending`` (the regions waiting to be processed, by
     number, as `_Queued`; dropped once processed), ``queue`` (numbers still to process,
     in BFS order), ``entry`` (for each queued region, the facets already crossed into
-    it: its row's key as seen from it -> (point, neighbour, the point as a column)),
+    it: its row's key as seen from it -> (neighbour, the point as a column)),
     ``store`` (the finished regions and the edges between them, lean), ``rays``
     (recession rays of unbounded regions, most recently useful first), ``lp`` (the
     float LP proposer), ``counts`` (the diagnostics).
@@ -268,7 +269,7 @@ class _Traversal:
         self.index: dict[bytes, int] = {}
         self.pending: list[_Queued | None] = []
         self.queue: deque[int] = deque()
-        self.entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, fmpq_mat]]] = {}
+        self.entry: dict[int, dict[tuple[Any, ...], tuple[int, fmpq_mat]]] = {}
         self.rays: list[fmpq_mat] = []
         self.lp = FloatLP()
         self.counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
@@ -315,14 +316,14 @@ class _Traversal:
         for tries, u in enumerate(_directions(n)):
             built = _build(self.forward, p0, u, None, self.stats.deadline)
             if built is not None:
-                return _Queued(built.pattern, p0, u)
+                return _Queued(self.store.key(built.pattern), fmpq_mat(n, 1, p0), fmpq_mat(n, 1, u))
             if tries > 50:
                 break
         raise AssertionError("no generic direction found")
 
     def _queue(self, found: _Queued) -> int:
         j = len(self.pending)
-        self.index[self.store.key(found.pattern)] = j
+        self.index[found.key] = j
         self.pending.append(found)
         self.queue.append(j)
         return j
@@ -342,7 +343,8 @@ class _Traversal:
         found = self.pending[i]
         assert found is not None
         self.pending[i] = None
-        R = _build(self.forward, found.point, found.direction, found.pattern, self.stats.deadline)
+        pattern = self.store.decode(found.key)
+        R = _build(self.forward, found.point.entries(), found.direction.entries(), pattern, self.stats.deadline)
         assert R is not None
         groups, keys, hkeys = coincident_groups(R.A, R.b)
         rep_A = [R.A[g[0]] for g in groups]
@@ -351,7 +353,7 @@ class _Traversal:
         known = self._shared_facets(i, rep_M, rep_b, hkeys)
         self.counts["shared_facets"] += len(known)
         verdicts = classify_rows(
-            rep_A, rep_M, rep_b, keys, hkeys, R.witness, {gi: k[0] for gi, k in known.items()}, self.lp, self.stats, self.counts, self.signs
+            rep_A, rep_M, rep_b, keys, hkeys, R.witness, {gi: k[1].entries() for gi, k in known.items()}, self.lp, self.stats, self.counts, self.signs
         )
         facets, nonfacets = self._record_rows(i, R, groups, keys, rep_A, verdicts, known)
         facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
@@ -360,15 +362,15 @@ class _Traversal:
 
     def _shared_facets(
         self, i: int, rep_M: fmpq_mat, rep_b: list[fmpq], hkeys: list[tuple[Any, ...]]
-    ) -> dict[int, tuple[list[fmpq], int, fmpq_mat]]:
+    ) -> dict[int, tuple[int, fmpq_mat]]:
         """The facets of region i crossed from regions processed before it, by group:
-        (point, neighbour, the point as a column), each point checked exactly to be on
+        (neighbour, the point as a column), each point checked exactly to be on
         its row and strictly inside every other row."""
         ent = self.entry.pop(i, {})
         if not ent:
             return {}
         cands = [(gi, shared) for gi, shared in ((gi, ent.get(k)) for gi, k in enumerate(hkeys)) if shared is not None]
-        checked = _on_facet_only(rep_M, rep_b, [(gi, shared[0]) for gi, shared in cands])
+        checked = _on_facet_only(rep_M, rep_b, [(gi, shared[1].entries()) for gi, shared in cands])
         return {gi: shared for (gi, shared), ok in zip(cands, checked) if ok}
 
     def _record_rows(
@@ -379,7 +381,7 @@ class _Traversal:
         keys: list[tuple[fmpq, ...]],
         rep_A: list[list[fmpq]],
         verdicts: list[tuple[str, Any]],
-        known: dict[int, tuple[list[fmpq], int, fmpq_mat]],
+        known: dict[int, tuple[int, fmpq_mat]],
     ) -> tuple[list[_Facet], list[_NonFacet]]:
         """Region i's facets (crossed to their neighbours, queueing new regions) and
         non-facets (with their multipliers), group by group, as `RegionStore.append`
@@ -399,27 +401,29 @@ class _Traversal:
                 facets.append((rows_g, fmpq_mat(self.n, 1, point), None))
                 continue
             if gi in known:
-                _, j, fpoint = known[gi]
+                j, fpoint = known[gi]
             else:
                 fpoint = fmpq_mat(self.n, 1, point)
-                j = self._cross(i, R, g, last_knot, point, list(rep_A[gi]))
+                j = self._cross(R, g, last_knot, point, list(rep_A[gi]), fpoint)
                 if j > i:
-                    self.entry.setdefault(j, {})[row_key(keys[gi], -1)] = (point, i, fpoint)
+                    self.entry.setdefault(j, {})[row_key(keys[gi], -1)] = (i, fpoint)
             facets.append((rows_g, fpoint, j))
             if j > i:
                 self.store.add_edge(i, j, fpoint)
         return facets, nonfacets
 
-    def _cross(self, i: int, R: _Built, rows: list[int], last_knot: int, point: list[fmpq], normal: list[fmpq]) -> int:
+    def _cross(self, R: _Built, rows: list[int], last_knot: int, point: list[fmpq], normal: list[fmpq], fpoint: fmpq_mat) -> int:
         """The number of the region across the facet of R on ``rows`` at ``point``
-        (outward ``normal``), queueing it when it is new."""
+        (outward ``normal``; ``fpoint``: the point as a column), queueing it when it is
+        new."""
         across = _flip_across(R, rows, last_knot) or self.forward.pattern_entered(point, normal, self.stats.deadline)
         if across is None:
             raise AssertionError("crossing a facet along its normal did not decide a neuron")
-        j = self.index.get(self.store.key(across))
+        key = self.store.key(across)
+        j = self.index.get(key)
         if j is not None:
             return j
-        return self._queue(_Queued(across, point, normal))
+        return self._queue(_Queued(key, fpoint, fmpq_mat(self.n, 1, normal)))
 
     def _bounded(self, R: _Built, facets: list[_Facet], rep_M: fmpq_mat, facet_groups: list[int]) -> bool:
         """Whether the region is bounded: by the domain, by a recession ray of an earlier
