@@ -13,7 +13,7 @@ table for it: K_star, K1, K3, K4 in ℓ1 and ℓ∞, explicit against implicit, 
 lower bound on L (search over the test images, re-checked exactly), as markdown.
 ``maxpool``: a digits CNN with two 2×2 max-pools (trained here as `exactrelu.models.digits.train`
 trains its model); K_star, K1, K3, K4 in ℓ1 and ℓ∞ with the max-pools as exact ReLU stages
-(``from_torch(..., max_pool="relu")``) and as native nodes (``max_pool="node"``), explicit
+(``operators_from_torch(..., max_pool="relu")``) and as native nodes (``max_pool="node"``), explicit
 and implicit, and the lower bound on L (re-checked exactly on the expanded network).
 """
 
@@ -92,8 +92,8 @@ def run_mlp(args: argparse.Namespace) -> None:
 
 def run_digits(args: argparse.Namespace) -> None:
     from exactrelu.floats.estimate import lipschitz_lower
-    from exactrelu.floats.operators import from_torch
     from exactrelu.io.case import read_case
+    from exactrelu.io.torch import operators_from_torch
     from exactrelu.models import digits
 
     path = Path(args.case)
@@ -102,7 +102,7 @@ def run_digits(args: argparse.Namespace) -> None:
         digits.save_case(trained, str(path))
     case = read_case(path)
     module = digits.module_from_case(case.network).double()
-    op = from_torch(module, digits.INPUT_SHAPE, "digits-cnn")
+    op = operators_from_torch(module, digits.INPUT_SHAPE, "digits-cnn")
     _, _, Xte, yte = digits.data(args.seed)
     print(f"# digits-cnn ({case.network.source}); {machine()}")
     rows = []
@@ -134,14 +134,15 @@ def run_digits(args: argparse.Namespace) -> None:
 
 def run_maxpool(args: argparse.Namespace) -> None:
     from exactrelu.floats.estimate import lipschitz_lower
-    from exactrelu.floats.operators import expand_max_pools, from_torch
+    from exactrelu.floats.operators import expand_max_pools
+    from exactrelu.io.torch import operators_from_torch
     from exactrelu.models import digits
 
     t = time.perf_counter()
     trained = digits.train(args.seed, args.epochs, digits.maxpool_architecture)
     module, accuracy = trained.module.double(), trained.accuracy
     train_s = time.perf_counter() - t
-    nets = {mp: from_torch(module, digits.INPUT_SHAPE, f"digits-maxpool-{mp}", max_pool=mp) for mp in ("relu", "node")}
+    nets = {mp: operators_from_torch(module, digits.INPUT_SHAPE, f"digits-maxpool-{mp}", max_pool=mp) for mp in ("relu", "node")}
     print(f"# digits CNN with two 2x2 max-pools (seed {args.seed}, {args.epochs} epochs, {train_s:.0f} s; test "
           f"accuracy {accuracy:.4f}); hidden widths: relu {nets['relu'].widths}, node {nets['node'].widths}; "
           f"{machine()}")

@@ -1,8 +1,12 @@
-"""Exact Lipschitz constants: exactrelu against LipMIP (Jordan & Dimakis 2020).
+"""Exact Lipschitz constants: exactrelu against LipMIP (Jordan & Dimakis 2020), and ℓ2 against ℓ∞.
 
     /work/venv/bin/python benchmarks/lipschitz.py [--lipmip /path/to/lipMIP] \
         [--lipmip-python /work/venv-lipmip/bin/python] [--widths 10 20 30 40] \
         [--domains 1 100 R] [--time-limit 600] [--seed 0] [--repeat 1]
+    /work/venv/bin/python benchmarks/lipschitz.py --norms 4-8-8-1 4-16-16-2 [--domains R 1] [--seeds 0 1 2]
+
+``--norms`` times the exact L in ℓ∞, ℓ1 and ℓ2 on nets of the given shapes (torch's
+default initialisation, float32 values, as below; no LipMIP) and prints ℓ2's time over ℓ∞'s.
 
 The nets are LipMIP's family [2, w, w, w, 2] with torch's default initialisation
 (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and biases) drawn by
@@ -66,12 +70,12 @@ print(json.dumps({"value": float(res.value), "time": time.perf_counter() - t}))
 """
 
 
-def family(width: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """[2, w, w, w, 2] with torch's default init, as float32 values (held in float64)."""
+def family(width: int, seed: int, dims: list[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[2, w, w, w, 2] (or ``dims``) with torch's default init, as float32 values (held in float64)."""
     rng = np.random.default_rng(seed)
-    dims = [2, width, width, width, 2]
+    dims = dims or [2, width, width, width, 2]
     out = []
-    for i in range(4):
+    for i in range(len(dims) - 1):
         bound = 1 / np.sqrt(dims[i])
         W = rng.uniform(-bound, bound, (dims[i + 1], dims[i])).astype(np.float32).astype(np.float64)
         b = rng.uniform(-bound, bound, dims[i + 1]).astype(np.float32).astype(np.float64)
@@ -79,15 +83,19 @@ def family(width: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def scalar_network(weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
-    """The exact net of ``<c, f>`` with c = (1, -1) (read exactly from the float values)."""
+def _layers(weights: list[tuple[np.ndarray, np.ndarray]]) -> list:
+    """The exact affine layers of the float values, ReLU between them."""
     layers = []
     for i, (W, b) in enumerate(weights):
         layers.append(affine(W, b))
         if i < len(weights) - 1:
             layers.append(activation("relu"))
-    c = affine([[1, -1]])
-    return Network.from_layers(2, layers + [c])
+    return layers
+
+
+def scalar_network(weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
+    """The exact net of ``<c, f>`` with c = (1, -1) (read exactly from the float values)."""
+    return Network.from_layers(2, _layers(weights) + [affine([[1, -1]])])
 
 
 def run_exactrelu(net: Network, radius: str, time_limit: float, repeat: int = 1) -> dict:
@@ -127,8 +135,43 @@ def run_lipmip(path: str, python: str, weights: list, radius: str, time_limit: f
     return json.loads(lines[-1])
 
 
+def network(weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
+    """The exact net of the float values (ReLU between the affine layers)."""
+    return Network.from_layers(weights[0][0].shape[1], _layers(weights))
+
+
+def norms_table(shapes: list[str], domains: list[str], seeds: list[int], time_limit: float) -> None:
+    """ℓ∞, ℓ1 and ℓ2 times of the exact L on nets of the given shapes (``4-8-8-1``)."""
+    print("| net | seed | domain | ℓ∞ s | ℓ1 s | ℓ2 s | ℓ2 / ℓ∞ | ℓ2 nodes / pruned | ℓ2 L |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for shape in shapes:
+        dims = [int(v) for v in shape.split("-")]
+        for seed in seeds:
+            net = network(family(0, seed, dims))
+            for radius in domains:
+                domain = None if radius == "R" else Domain.from_box([[-float(radius), float(radius)]] * dims[0])
+                row = {}
+                for p in ("inf", "1", "2"):
+                    start = time.perf_counter()
+                    try:
+                        row[p] = (lipschitz(net, p, domain, time_limit=time_limit), time.perf_counter() - start)
+                    except LimitReached as e:
+                        row[p] = (None, f"> {time_limit:g} ({e})")
+                t = {p: f"{v[1]:.2f}" if v[0] is not None else v[1] for p, v in row.items()}
+                ratio = f"{row['2'][1] / row['inf'][1]:.2f}" if row["2"][0] and row["inf"][0] else "—"
+                res = row["2"][0]
+                d = res.diagnostics if res else {}
+                dom = "R^n" if radius == "R" else f"[-{radius},{radius}]^n"
+                value = f"{float(res.value.value):.9f}" if res else "—"
+                print(f"| {shape} | {seed} | {dom} | {t['inf']} | {t['1']} | {t['2']} | {ratio} | "
+                      f"{d.get('nodes', '')} / {d.get('pruned', '')} | {value} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--norms", nargs="+", default=None, metavar="SHAPE",
+                    help="time ℓ∞, ℓ1, ℓ2 on nets of these shapes (4-8-8-1 ...) instead of the LipMIP table")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--lipmip", default=None, help="path to a checkout of revbucket/lipMIP")
     ap.add_argument("--lipmip-python", default="/work/venv-lipmip/bin/python")
     ap.add_argument("--widths", type=int, nargs="+", default=[10, 20, 30, 40])
@@ -137,6 +180,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=1, help="exactrelu runs per net; its least time is shown")
     args = ap.parse_args()
+    if args.norms:
+        norms_table(args.norms, args.domains, args.seeds, args.time_limit)
+        return
     print("| net | domain | exactrelu L (exact) | exactrelu s | regions reached / nodes / LPs | LipMIP L | LipMIP s | ratio |")
     print("|---|---|---|---|---|---|---|---|")
     for w in args.widths:

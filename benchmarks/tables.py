@@ -4,16 +4,17 @@
 
 Sections (markdown on stdout):
 
-1. seed 004 'Results and optimality of K4' (l = 1..6): the exact L of f_l, and K_star, K1,
-   K2, K3, K4 for this project's two ReLU forms of f_l (shallow and Yarotsky's deep form),
-   in ℓ1, ℓ∞ and (K2) ℓ2, beside the printed row; then a search over further ReLU forms of f_l
-   for one that reproduces the printed K_star / K3 / K4 columns.
+1. seed 004 'Results and optimality of K4' (l = 1..6): the exact L of f_l; every printed
+   column for the form behind the print (`constructions.sawtooth_width3`, ℓ∞, K2 =
+   SeqLip's split measured in ℓ∞), with how the print renders each exact value; then K_star,
+   K1, K2, K3, K4 for this project's two other ReLU forms of f_l (shallow and Yarotsky's deep
+   form), in ℓ1, ℓ∞ and (K2) ℓ2.
 2. seed 004 'Matrices with random weights': ``draws`` nets 8→10→6→3 with N(0,1) weights
    (numpy.random.default_rng(seed) for seed = 0, 1, …, read exactly from their float64
    values); max / mean / min / std of K/K*, K1/K*, K2/K*, K3/K*, K4/K* for each norm. K is
    found by `exactrelu.bounds.k_inf_arrays` on float64 arrays (the exact branch and bound on
    integer arrays is run on the first ``exact-check`` draws and compared); every other bound
-   is exact (K2: SeqLip, floats from SVDs).
+   is exact (K2: SeqLip, floats from SVDs, certified; in ℓ∞ also SeqLip's split measured in ℓ∞).
 3. seed 002: C (Theorem 1) and C_E (Proposition 3) beside the exact L on (2, 2W, 1) spline nets.
 4. seed 003: the exact W^{1,∞}((0,1)) distance between x² and f_l.
 """
@@ -21,6 +22,7 @@ Sections (markdown on stdout):
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -36,11 +38,12 @@ from exactrelu.constructions import (  # noqa: E402
     circle_network,
     random_network,
     sawtooth_network,
+    sawtooth_width3,
     w1inf_distance_to_square,
     yarotsky_deep,
 )
 from exactrelu.core.domain import Domain  # noqa: E402
-from exactrelu.core.network import Network, activation, affine  # noqa: E402
+from exactrelu.core.network import Network  # noqa: E402
 from exactrelu.lipschitz import lipschitz  # noqa: E402
 
 PRINTED_K4_TABLE = {  # seed 004, 'Results and optimality of K4': l: (L, K*, K1, K2, K3, K4)
@@ -84,6 +87,7 @@ def section_k4_table() -> None:
         lr = lipschitz(net, "inf").exact
         lu = lipschitz(net, "inf", Domain.from_box([[0, 1]])).exact
         print(f"| {ell} | {PRINTED_K4_TABLE[ell][0]} | {lr} = {f(lr)} | {lu} | {2 - Fraction(1, 2**ell)} |")
+    section_width3()
     for form, make in (("shallow", sawtooth_network), ("deep", yarotsky_deep)):
         for norm in ("1", "inf"):
             print(f"\n{form} form, ℓ{'∞' if norm == 'inf' else norm} (K2: SeqLip in ℓ2); printed values in brackets:\n")
@@ -101,59 +105,37 @@ def section_k4_table() -> None:
                     f"| {ell} | {f(v['K*'])} [{p[1]}] | {f(v['K'])} | {f(v['K1'])} [{p[2]}] | {k2} [{p[3]}] | "
                     f"{f(v['K3'])} [{p[4]}] | {f(v['K4'])} [{p[5]}] |"
                 )
-    search_representations()
 
 
-def _deep_variant(ell: int, hat_knots: int, acc_scale: Fraction, neuron_scale: Fraction) -> Network:
-    """f_l in depth l with ``hat_knots`` hat neurons (3: y, y-1/2, y-1; 2: y, y-1/2) and an
-    accumulator, hat neurons scaled by ``neuron_scale`` and the accumulator by ``acc_scale``."""
-    knots = [0, Fraction(-1, 2), -1][:hat_knots]
-    hat = [2, -4, 2][:hat_knots]
-    s, a = neuron_scale, acc_scale
-    layers: list = [affine([[s]] * hat_knots + [[a]], [s * k for k in knots] + [0]), activation("relu")]
-    for r in range(1, ell):
-        g = [Fraction(h) / s for h in hat]
-        rows = [[s * v for v in g] + [0] for _ in range(hat_knots)]
-        acc = [-a * Fraction(h, 4**r) / s for h in hat] + [1]
-        rows.append(acc)
-        layers += [affine(rows, [s * k for k in knots] + [0]), activation("relu")]
-    last = [-Fraction(h, 4**ell) / s for h in hat] + [1 / a]
-    layers.append(affine([last]))
-    return Network.from_layers(1, layers)
+def rendering(exact: Fraction, printed: float) -> str:
+    """How the print renders an exact value: exactly, truncated or rounded to its decimals, or not."""
+    text = repr(printed)
+    digits = len(text.split(".")[1]) if "." in text else 0
+    scale = 10**digits
+    if Fraction(text) == exact:
+        return "exact"
+    if Fraction(math.floor(exact * scale), scale) == Fraction(text):
+        return "truncated"
+    if Fraction(round(exact * scale), scale) == Fraction(text):
+        return "rounded"
+    return "**differs**"
 
 
-def search_representations() -> None:
-    print("\n### Search for the printed K_star / K3 / K4 columns\n")
-    print("Forms of f_l tried (l = 1, 2, 3), norms ℓ1 and ℓ∞: depth-l nets with 2 or 3 hat neurons and an")
-    print("accumulator, hat neurons scaled by s and the accumulator by a (s, a in {1/4, 1/2, 1, 2, 4}); the")
-    print("shallow form. K3 does not depend on s and a (positive neuron scalings cancel along each path).\n")
-    target = {ell: (PRINTED_K4_TABLE[ell][1], PRINTED_K4_TABLE[ell][4], PRINTED_K4_TABLE[ell][5]) for ell in (1, 2, 3)}
-    found = []
-    tried = 0
-    scales = [Fraction(1, 4), Fraction(1, 2), Fraction(1), Fraction(2), Fraction(4)]
-    for hat_knots in (2, 3):
-        for s in scales:
-            for a in scales:
-                for norm in ("1", "inf"):
-                    tried += 1
-                    ok = True
-                    got = {}
-                    for ell in (1, 2, 3):
-                        net = _deep_variant(ell, hat_knots, a, s)
-                        ks = float(B.k_star(net, norm).value)
-                        k3 = float(B.k3(net, norm).value)
-                        k4 = float(B.k4(net, norm).value)
-                        got[ell] = (ks, k3, k4)
-                        if any(abs(x - y) > 1e-4 for x, y in zip(got[ell], target[ell])):
-                            ok = False
-                            break
-                    if ok:
-                        found.append((hat_knots, s, a, norm))
-    print(f"{tried} forms tried; reproducing K*, K3, K4 for l = 1, 2, 3: {found if found else 'none'}")
-    print("\nK3 of the deep forms (any s, a), l = 1, 2, 3:", end=" ")
-    for hat_knots in (2, 3):
-        print(f"{hat_knots} hat neurons: {[f(B.k3(_deep_variant(l, hat_knots, Fraction(1), Fraction(1)), '1').value) for l in (1, 2, 3)]}", end="; ")
-    print()
+def section_width3() -> None:
+    print("\n### The printed form: one width-3 hidden layer per factor g, ℓ∞\n")
+    print("`sawtooth_width3(l)`; K2 = SeqLip's split measured in ℓ∞ (`k2(net, 'seqlip_inf')`, a certified")
+    print("upper bound, exact rational); exact value, then [printed], then how the print renders it:\n")
+    print("| l | L | K* | K1 | K2 (SeqLip split, ℓ∞) | K3 | K4 |")
+    print("|---|---|---|---|---|---|---|")
+    for ell in range(1, 7):
+        net = sawtooth_width3(ell)
+        values = [lipschitz(net, "inf").exact, B.k_star(net, "inf").value, B.k1(net, "inf").value,
+                  B.k2(net, "seqlip_inf").value, B.k3(net, "inf").value, B.k4(net, "inf").value]
+        cells = []
+        for i, (v, p) in enumerate(zip(values, PRINTED_K4_TABLE[ell])):
+            shown = f"{float(v):.10g}" if i == 3 else (str(v) if v.denominator <= 2**14 else f"{float(v):.12g}")
+            cells.append(f"{shown} [{p}] {rendering(v, p)}")
+        print(f"| {ell} | " + " | ".join(cells) + " |")
 
 
 def _float_weights(net: Network) -> list[np.ndarray]:
@@ -168,9 +150,10 @@ def section_random(draws: int, exact_check: int) -> None:
     for seed in range(draws):
         net = random_network([8, 10, 6, 3], seed)
         ws = _float_weights(net)
-        k2 = B.seqlip(ws)
+        k2 = float(B.k2(net).value)
+        k2_inf = float(B.k2(net, "seqlip_inf").value)
         for norm in ("1", "inf", "2"):
-            r = ratios.setdefault(norm, {k: [] for k in ("K", "K1", "K2", "K3", "K4", "K2/K*l1", "K2/K*linf")})
+            r = ratios.setdefault(norm, {k: [] for k in ("K", "K1", "K2", "K2inf", "K3", "K4")})
             ks = float(B.k_star(net, norm).value)
             if norm == "2":
                 k = float(B.k_patterns(net, "2", max_nodes=1 << 17)[0].value) if seed < exact_check else float("nan")
@@ -184,6 +167,7 @@ def section_random(draws: int, exact_check: int) -> None:
             r["K"].append(k / ks)
             r["K1"].append(float(B.k1(net, norm).value) / ks)
             r["K2"].append(k2 / ks)
+            r["K2inf"].append(k2_inf / ks)
             r["K3"].append(float(B.k3(net, norm).value) / ks)
             r["K4"].append(float(B.k4(net, norm).value) / ks)
     elapsed = time.perf_counter() - t0
@@ -191,13 +175,16 @@ def section_random(draws: int, exact_check: int) -> None:
         name = {"1": "ℓ1", "inf": "ℓ∞", "2": "ℓ2"}[norm]
         note = " (K/K* over the first exact-check draws only: K in ℓ2 enumerates 2^16 patterns exactly)" if norm == "2" else ""
         print(f"\n{name}, every bound and K* in {name}; K2 = SeqLip (ℓ2) over K* in {name}{note}; printed in brackets:\n")
-        print("| statistic | K/K* | K1/K* | K2/K* | K3/K* | K4/K* |")
-        print("|---|---|---|---|---|---|")
+        keys = ("K", "K1", "K2", "K2inf", "K3", "K4") if norm == "inf" else ("K", "K1", "K2", "K3", "K4")
+        print("| statistic | K/K* | K1/K* | K2/K* | " + ("K2 (SeqLip split, ℓ∞)/K* | " if norm == "inf" else "")
+              + "K3/K* | K4/K* |")
+        print("|---" * (len(keys) + 1) + "|")
         for stat, fn in (("max", max), ("mean", statistics.fmean), ("min", min), ("std", statistics.pstdev)):
             cells = []
-            for i, key in enumerate(("K", "K1", "K2", "K3", "K4")):
+            for key in keys:
                 vals = [v for v in ratios[norm][key] if v == v]
-                cells.append(f"{fn(vals):.4f} [{PRINTED_RANDOM[stat][i]}]")
+                printed = PRINTED_RANDOM[stat][("K", "K1", "K2", "K3", "K4").index(key.replace("inf", ""))]
+                cells.append(f"{fn(vals):.4f} [{printed}]")
             print(f"| {stat} | " + " | ".join(cells) + " |")
     print(f"\nK by float branch and bound vs exact on the first {exact_check} draws: {mismatches} mismatches; "
           f"time {elapsed:.1f} s")

@@ -14,7 +14,9 @@ layers; biases play no part) and an operator norm:
   ``max_σ ‖Σ̃_{i+1} V_{i+1}ᵀ diag(σ) U_i Σ̃_i‖`` with ``W_i = U_i Σ_i V_iᵀ`` (``Σ̃ = Σ`` for the
   first and last layer, ``Σ^{1/2}`` otherwise), certified in floats (`exactrelu.floats.seqlip`);
   ``"max_sigma"`` is the paper's ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖``, which
-  equals ``K`` in ℓ2 (a convex function's maximum over a box is at a vertex);
+  equals ``K`` in ℓ2 (a convex function's maximum over a box is at a vertex); ℓ∞ only:
+  ``"seqlip_inf"``, SeqLip's split with each factor measured in ℓ∞ (seed 004's printed K2,
+  `exactrelu.floats.seqlip.seqlip_inf_upper`);
 - ``K3 = ‖ |W_ℓ| … |W_0| ‖`` (one pass of the all-ones vector through the absolute weights
   for ℓ∞, backwards for ℓ1; valid for ℓ2 too, the spectral norm being monotone on
   nonnegative matrices);
@@ -57,6 +59,7 @@ from .core.numbers import to_fraction
 from .core.results import CERTIFIED, EXACT, Quantity
 
 NAMES = ("K_star", "K", "K1", "K2", "K3", "K4", "C", "C_E")
+K2_DEFINITIONS = ("seqlip", "max_sigma", "seqlip_inf")
 WIDTH = Fraction(1, 2**40)  # width of the certified intervals of ℓ2 sums and products
 
 
@@ -436,7 +439,9 @@ def k2(net: Network, definition: str = "seqlip") -> Quantity:
 
     ``"seqlip"``: SeqLip's product, a certified upper bound (`exactrelu.floats.seqlip`: float SVD
     factors, every rounding error bounded); ``"max_sigma"``:
-    ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖_2``, equal to ``K`` in ℓ2 (exact).
+    ``max_{σ∈[0,1]} ‖W_ℓ diag(σ_ℓ) … W_0‖_2``, equal to ``K`` in ℓ2 (exact);
+    ``"seqlip_inf"``: the same split as ``"seqlip"`` with each factor's norm in ℓ∞, a
+    certified upper bound on the ℓ∞ Lipschitz constant (seed 004's K2 column).
 
     >>> from exactrelu.constructions import sawtooth_network
     >>> q = k2(sawtooth_network(1))
@@ -446,8 +451,14 @@ def k2(net: Network, definition: str = "seqlip") -> Quantity:
     require_slopes(net, "K2", 0)
     if definition == "max_sigma":
         return k_patterns(net, "2")[0]
+    if definition == "seqlip_inf":
+        from .floats.seqlip import (
+            seqlip_inf_upper,  # the facade's hand-over to the float floor
+        )
+
+        return Quantity(seqlip_inf_upper(weights(net)), CERTIFIED, upper=True)
     if definition != "seqlip":
-        raise InputError(f"expected a K2 definition among seqlip, max_sigma, got {definition!r}", path="--k2")
+        raise InputError(f"expected a K2 definition among {', '.join(K2_DEFINITIONS)}, got {definition!r}", path="--k2")
     from .floats.arithmetic import (  # the facade's hand-over to the float floor
         NUMPY,
         Chain,
@@ -558,8 +569,11 @@ def bounds(
     attempt("K_star", lambda: k_star(net, norm))
     attempt("K", lambda: (require_slopes(net, "K", 0), k_patterns(net, norm, max_nodes))[1])
     attempt("K1", lambda: k1(net, norm))
-    if norm == "2":
+    k2_norm = "inf" if k2_definition == "seqlip_inf" else "2"
+    if norm == k2_norm:
         attempt("K2", lambda: k2(net, k2_definition))
+    elif k2_norm == "inf":
+        undefined["K2"] = "the seqlip_inf definition of K2 bounds the ℓ∞ norm only"
     else:
         undefined["K2"] = "Virmaux–Scaman's bound is defined for the ℓ2 norm only"
     attempt("K3", lambda: k3(net, norm))

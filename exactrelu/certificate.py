@@ -1,4 +1,4 @@
-"""Certificates of a region decomposition (and of L_1 / L_inf), for `exactrelu.check`.
+"""Certificates of a region decomposition (and of L_1 / L_inf), for `exactrelu.checker`.
 
 A certificate is one JSON document (``exactrelu-certificate/1``) holding the case
 (network and domain) and, for every activation region:
@@ -39,8 +39,8 @@ from typing import Any, Sequence
 from .core.numbers import format_number, to_fmpq, to_fraction
 from .core.report import exact
 from .io.case import Case, case_to_json
-from .polyhedra.lp import boundedness, feasible_point
-from .regions import Region, RegionGraph, enumerate_regions
+from .polyhedra.lp import boundedness, feasible_point, lp_max
+from .regions import NonFacet, Region, RegionGraph, enumerate_regions
 
 FORMAT = "exactrelu-certificate/1"
 NORMS = ("1", "inf")
@@ -63,14 +63,42 @@ def operator_norm(J: Sequence[Sequence[Fraction]], norm: str) -> Fraction:
     raise ValueError(f"norm must be '1' or 'inf', got {norm!r}")
 
 
+def _proof_order(r: Region) -> list[NonFacet]:
+    """The non-facets in an order where each redundancy proof uses only facet rows and
+    rows of the non-facets before it (what `exactrelu.checker` accepts: no circular
+    proofs). A proof caught in a cycle is replaced by one over the facet rows alone
+    (an exact LP: the dual of ``max a_g x`` over the facets)."""
+    group_of = {k: i for i, nf in enumerate(r.nonfacets) for k in nf.rows}
+    deps = [{group_of[k] for k, _ in nf.multipliers if k in group_of} for nf in r.nonfacets]
+    done: list[NonFacet] = []
+    placed: set[int] = set()
+    pending = sorted(range(len(r.nonfacets)), key=lambda i: r.nonfacets[i].rows[0])
+    while pending:
+        ready = [i for i in pending if deps[i] <= placed]
+        if not ready:  # a cycle: prove its first group from the facets alone
+            i = pending[0]
+            ready = [i]
+            nf = r.nonfacets[i]
+            facet_rows = [f.rows[0] for f in r.facets]
+            res = lp_max(r.A[nf.rows[0]], [r.A[k] for k in facet_rows], [r.b[k] for k in facet_rows], point=r.witness)
+            assert res.status == "optimal" and res.value is not None and res.dual is not None
+            assert res.value <= r.b[nf.rows[0]]
+            mult = tuple((k, y) for k, y in zip(facet_rows, res.dual) if y != 0)
+            done.append(NonFacet(nf.rows, mult, Fraction(-1)))
+        else:
+            done.extend(r.nonfacets[i] for i in ready)
+        placed.update(ready)
+        pending = [i for i in pending if i not in placed]
+    return done
+
+
 def _region_doc(r: Region, n: int) -> dict[str, Any]:
     order: list[int] = []
-    groups = []
-    for f in r.facets:
+    groups: list[tuple[tuple[int, ...], Any]] = []
+    for f in sorted(r.facets, key=lambda f: f.rows[0]):
         groups.append((f.rows, {"facet": {"point": exact(f.point), "neighbor": f.neighbor}}))
-    for nf in r.nonfacets:
+    for nf in _proof_order(r):
         groups.append((nf.rows, nf))
-    groups.sort(key=lambda g: g[0][0])
     for rows, _ in groups:
         order.extend(rows)
     position = {k: i for i, k in enumerate(order)}
@@ -147,7 +175,7 @@ def _l2_claim(regions: Sequence[Region]) -> dict[str, Any]:
     """The claim ``L_2^2 = lambda``: the largest eigenvalue of ``J^T J`` over the regions,
     as the root of a squarefree rational polynomial in a rational interval ``(lo, hi]``
     that isolates it, with the region attaining it (chosen by flint's certified root
-    balls; `exactrelu.check` re-decides every comparison exactly)."""
+    balls; `exactrelu.checker` re-decides every comparison exactly)."""
     best = None
     for i, r in enumerate(regions):
         p = _gram(r.jacobian).charpoly()

@@ -157,6 +157,34 @@ def yarotsky_deep(ell: int) -> Network:
     )
 
 
+def sawtooth_width3(ell: int) -> Network:
+    """``f_ℓ`` as seed 004's sawtooth table computes its bounds: one hidden layer of width 3 per
+    factor g. With ``y_r = g_r(x)`` (``y_0 = x``) and the partial sum ``s_r = x − Σ_(k≤r) y_k/4^k``,
+    layer r + 1 holds ``relu(2y_r − 1)``, ``relu(1 − 2y_r)`` and ``relu(s_r)``; since
+    ``g(y) = 1 − relu(2y − 1) − relu(1 − 2y)``, the next layer reads ``y_(r+1) = 1 − a − b`` and
+    ``s_(r+1) = c − y_(r+1)/4^(r+1)`` off those three, and the output is ``s_ℓ``. Weights:
+    ``W_0 = (2, −2, 1)ᵀ``, ``b_0 = (−1, 1, 0)``; between, rows ``(−2, −2, 0)``, ``(2, 2, 0)``,
+    ``(q, q, 1)`` with biases ``1, −1, −q``, ``q = 4^-r``; last ``(q, q, 1)``, ``−q``, ``q = 4^-ℓ``.
+    It equals ``f_ℓ`` on [0, 1] (there every ``s_r >= 0``).
+
+    >>> net = sawtooth_width3(3)
+    >>> all(net.evaluate([t])[0] == yarotsky_value(3, t) for t in map(Fraction, ("0", "1/8", "5/16", "2/3", "1")))
+    True
+    """
+    if ell < 1:
+        raise InputError(f"expected l >= 1, got {ell}", path="ell")
+    layers: list[Any] = [affine([[2], [-2], [1]], [-1, 1, 0]), activation("relu")]
+    for r in range(1, ell):
+        q = Fraction(1, 4**r)
+        layers += [affine([[-2, -2, 0], [2, 2, 0], [q, q, 1]], [1, -1, -q]), activation("relu")]
+    q = Fraction(1, 4**ell)
+    layers.append(affine([[q, q, 1]], [-q]))
+    return Network.from_layers(
+        1, layers, name=f"sawtooth-width3-{ell}",
+        source="seed 004, table 'Results and optimality of K4': f_ℓ with one width-3 hidden layer per factor g",
+    )
+
+
 def product_network(ell: int) -> Network:
     """An approximation of ``xy`` on ``[-1, 1]²`` from squares:
     ``xy = 2(s(|x+y|/2) − s(|x|/2) − s(|y|/2))`` with ``s = f_ℓ`` (`sawtooth_network`), each

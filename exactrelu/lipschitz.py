@@ -153,65 +153,204 @@ def lipschitz(
     domain = domain if domain is not None else Domain.whole(net.input_dim)
     if domain.dim != net.input_dim:
         raise InputError(f"expected a domain of dimension {net.input_dim}, got {domain.dim}", path="domain")
-    start = time.perf_counter()
-    stats = LPStats()
-    chain = net.chain
-    n = net.input_dim
-    dom_rows = [([to_fmpq(v) for v in row], to_fmpq(bi)) for row, bi in zip(domain.A, domain.b)]
-    if domain.box is not None:  # the centre of a box (lo < hi on every axis)
-        root_point = [(lo + hi) / 2 for lo, hi in domain.box]
-    else:
-        root = interior_point([r for r, _ in dom_rows], [b for _, b in dom_rows], dim=n, stats=stats)
+    return _Search(net, norm, domain, prune=prune, max_nodes=max_nodes, time_limit=time_limit).run()
+
+
+@dataclass
+class _Incumbent:
+    """The best region found so far: its norm ``value``, a rational ``lower <= value``, a
+    point inside it, its states and Jacobian; ``threshold`` is ``lower`` (squared for ℓ2)
+    as an fmpq: a node whose bound is at most it holds nothing larger."""
+
+    value: Fraction | Algebraic | None = None
+    lower: Fraction | None = None
+    point: list[fmpq] | None = None
+    states: tuple[tuple[int, ...], ...] | None = None
+    J: fmpq_mat | None = None
+    threshold: fmpq | None = None
+
+
+class _Search:
+    """One branch and bound over activation-pattern prefixes (see the module docstring).
+
+    Its state is its attributes: the fixed inputs (``chain``, ``pieces``, ``box_q``,
+    ``dom_rows``, ``ibound``), the incumbent ``best``, the ``counters`` and the LP
+    ``stats``. `run` pops nodes from a stack; each node goes through the named steps
+    `_decide_forced` (neurons with one choice, in place), `_next_layer` (a completed
+    layer) or `_branch` (one child per piece of the next neuron), and leaves are offered
+    to the incumbent by `_offer_leaf`.
+    """
+
+    def __init__(self, net: Network, norm: str, domain: Domain, *, prune: bool, max_nodes: int | None,
+                 time_limit: float | None) -> None:
+        self.start = time.perf_counter()
+        self.norm = norm
+        self.prune = prune
+        self.max_nodes = max_nodes
+        self.time_limit = time_limit
+        self.stats = LPStats()
+        self.chain = net.chain
+        self.n = net.input_dim
+        self.domain = domain
+        self.dom_rows = [([to_fmpq(v) for v in row], to_fmpq(bi)) for row, bi in zip(domain.A, domain.b)]
+        self.evaluate = _value_norm(norm)
+        self.ibound = _IntervalBound(net, domain, norm) if prune else None
+        self.counters = {"nodes": 0, "pruned": 0, "infeasible": 0, "leaves": 0}
+        self.best = _Incumbent()
+        self.pieces = [[_exact_pieces(fn) for fn in fns] for fns in self.chain.acts]
+        self.box_q = [(to_fmpq(l), to_fmpq(u)) for l, u in domain.box] if domain.box is not None else None
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(self) -> LipschitzResult:
+        stack = self._roots()
+        while stack:
+            node = stack.pop()
+            if self._pruned(node):
+                continue
+            self.counters["nodes"] += 1
+            self._check_limits(node, stack)
+            if node.layer == len(self.chain.acts):
+                self._offer_leaf(node.G, node.point, node.done)
+                continue
+            meet = self._decide_forced(node)
+            if self._pruned(node):
+                continue
+            if node.neuron == len(self.chain.acts[node.layer]):
+                stack.append(self._next_layer(node))
+            else:
+                stack.extend(self._branch(node, meet))
+        best = self.best
+        return LipschitzResult(
+            self.norm,
+            _quantity(best.value),
+            best.value,
+            tuple(to_fraction(v) for v in best.point),
+            best.states,
+            matrix_fractions(best.J),
+            _diagnostics(self.counters, self.stats, self.start),
+        )
+
+    def _root_point(self) -> list[fmpq]:
+        """A rational point strictly inside the domain: a box's centre, else by an exact LP."""
+        if self.domain.box is not None:  # lo < hi on every axis
+            return [to_fmpq((lo + hi) / 2) for lo, hi in self.domain.box]
+        root = interior_point([r for r, _ in self.dom_rows], [b for _, b in self.dom_rows], dim=self.n,
+                              stats=self.stats)
         if not root.nonempty:
             raise InputError("the domain has an empty interior", path="domain")
-        root_point = list(root.point)
-    evaluate = _value_norm(norm)
-    ibound = _IntervalBound(net, domain, norm) if prune else None
-    counters = {"nodes": 0, "pruned": 0, "infeasible": 0, "leaves": 0}
-    best: list[Any] = [None, None, None, None, None]  # value, lower rational, point, states, J
+        return [to_fmpq(v) for v in root.point]
 
-    def bound_of(B: Any) -> Any:
-        return ibound.value(B)
+    def _roots(self) -> list[_Node]:
+        """The start nodes: the whole domain, or in the plane one polygon per start piece
+        (the box, or the four closed quadrants cut by the domain)."""
+        x0 = self._root_point()
+        G, g = _layer_start(self.chain, 0, _identity(self.n), [fmpq(0)] * self.n)
+        if self.n != 2:
+            B0, hulls0, _ = self._open_layer(0, G, g, None)
+            return [_Node(0, 0, [], x0, G, g, [], [], [], (), None, B0, None, hulls0)]
+        one, zero = fmpq(1), fmpq(0)
+        if self.box_q is not None:
+            (l0, u0), (l1, u1) = self.box_q
+            starts = [[(l0, l1, one), (u0, l1, one), (u0, u1, one), (l0, u1, one)]]
+        else:  # the closed quadrants cover the plane, each a pointed cone
+            starts = [[(zero, zero, one), (fmpq(sx), zero, zero), (zero, fmpq(sy), zero)]
+                      for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1))]
+        roots = []
+        for start_polygon in starts:
+            polygon = _clip(start_polygon, self.dom_rows)
+            if polygon is not None:
+                B0, hulls0, meets0 = self._open_layer(0, G, g, polygon)
+                bound0 = self.ibound.value(B0) if B0 is not None else None
+                roots.append(_Node(0, 0, [], _inside(polygon), G, g, [], [], [], (), bound0, B0, polygon,
+                                   hulls0, meets0))
+        return roots
 
-    threshold: list[Any] = [None]  # best[1] (², for ℓ2) as an fmpq, compared with the bounds
+    def _beaten(self, bound: Any) -> bool:
+        """Whether a node bound cannot beat the incumbent."""
+        return self.best.threshold is not None and bound <= self.best.threshold
 
-    def beaten(bound: Any) -> bool:
-        return threshold[0] is not None and bound <= threshold[0]
+    def _pruned(self, node: _Node) -> bool:
+        """Skip (and count) a node whose bound cannot beat the incumbent."""
+        if self.prune and node.bound is not None and self._beaten(node.bound):
+            self.counters["pruned"] += 1
+            return True
+        return False
 
-    def offer_leaf(J: fmpq_mat, point: list[fmpq], states: tuple[tuple[int, ...], ...]) -> None:
-        counters["leaves"] += 1
-        if norm == "2" and best[0] is not None and best[1] > 0 and below_in_l2(J, best[1]):
+    def _check_limits(self, node: _Node, stack: list[_Node]) -> None:
+        """Raise `LimitReached` with `_partial` when a node or time limit is passed."""
+        done = self.counters["nodes"] - 1
+        if self.max_nodes is not None and done >= self.max_nodes:
+            message = f"node limit of {self.max_nodes} reached"
+        elif self.time_limit is not None and time.perf_counter() - self.start > self.time_limit:
+            message = f"time limit of {self.time_limit:g} s reached after {done} nodes"
+        else:
             return
-        value = evaluate(J)
-        if best[0] is None or _compare(value, best[0]) > 0:
-            best[:] = [value, lower_rational(value), point, states, J]
-            lo = to_fmpq(best[1])
-            threshold[0] = lo * lo if norm == "2" else lo
+        raise LimitReached(message, partial=self._partial(stack + [node]))
 
-    x0 = [to_fmpq(v) for v in root_point]
-    pieces = [[_exact_pieces(fn) for fn in fns] for fns in chain.acts]
-    box_q = [(to_fmpq(l), to_fmpq(u)) for l, u in domain.box] if domain.box is not None else None
-    first = _layer_start(chain, 0, _identity(n), [fmpq(0)] * n)
-    def open_layer(layer: int, G: fmpq_mat, g: list[fmpq], polygon: Any) -> tuple[Any, Any, Any]:
+    def _partial(self, open_nodes: list[_Node]) -> LipschitzResult:
+        """What a limit leaves: the certified bracket ``[lower, upper]`` of L, ``lower`` the
+        incumbent's (a rational within a relative 2⁻³⁰ of it), ``upper`` the largest bound
+        of an open node (or the incumbent's upper end, if larger); with no bound on some
+        open node (``prune=False``), a certified lower bound only."""
+        best = self.best
+        bounds = [nd.bound if nd.bound is not None else self.ibound.value(nd.B) if nd.B is not None else None
+                  for nd in open_nodes]
+        lo = best.lower if best.value is not None else Fraction(0)
+        if bounds and all(b is not None for b in bounds):
+            top = to_fraction(max(bounds))
+            upper = top if self.norm != "2" else _sqrt_upper(top)
+            if best.value is not None:
+                upper = max(upper, _tight_upper(best.value))
+            q = Quantity(upper, CERTIFIED, upper=True, interval=(lo, upper))
+        else:
+            q = Quantity(lo, CERTIFIED, lower=True)
+        return LipschitzResult(
+            self.norm,
+            q,
+            best.value,
+            None if best.point is None else tuple(to_fraction(v) for v in best.point),
+            best.states,
+            None if best.J is None else matrix_fractions(best.J),
+            _diagnostics(self.counters, self.stats, self.start),
+        )
+
+    def _offer_leaf(self, J: fmpq_mat, point: list[fmpq], states: tuple[tuple[int, ...], ...]) -> None:
+        """A complete pattern: its Jacobian replaces the incumbent when its norm is larger."""
+        self.counters["leaves"] += 1
+        best = self.best
+        if self.norm == "2" and best.value is not None and best.lower > 0 and below_in_l2(J, best.lower):
+            return
+        value = self.evaluate(J)
+        if best.value is None or _compare(value, best.value) > 0:
+            lower = _tight_lower(value)
+            lo = to_fmpq(lower)
+            self.best = _Incumbent(value, lower, point, states, J, lo * lo if self.norm == "2" else lo)
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def _open_layer(self, layer: int, G: fmpq_mat, g: list[fmpq], polygon: Any) -> tuple[Any, Any, Any]:
         """The bound enclosure at the start of a layer, each neuron's slope hull over the
         region (the pieces its exact pre-activation range there meets) and, in the plane,
         those pieces (None for a neuron whose pre-activation is constant)."""
-        if layer >= len(chain.acts):
+        if layer >= len(self.chain.acts):
             return None, None, None
+        n, box_q, ibound = self.n, self.box_q, self.ibound
+        pieces = self.pieces[layer]
         if polygon is not None:
             values = _vertex_values(polygon, G, g)
             Ws = [v[2] for v in polygon]
             meets = [None if G[j, 0] == 0 and G[j, 1] == 0 else _polygon_meets(values[j], Ws, knots)
-                     for j, (knots, _, _) in enumerate(pieces[layer])]
+                     for j, (knots, _, _) in enumerate(pieces)]
         else:
             ranges = [_affine_range([G[j, k] for k in range(n)], g[j], box_q) if box_q is not None
                       and any(G[j, k] != 0 for k in range(n)) else None for j in range(G.nrows())]
             meets = [None if r is None else [p for p in range(len(slopes)) if _piece_meets(knots, p, r)]
-                     for r, (knots, slopes, _) in zip(ranges, pieces[layer])]
+                     for r, (knots, slopes, _) in zip(ranges, pieces)]
         if ibound is None:
             return None, None, meets if polygon is not None else None
         hulls = []
-        for j, (knots, slopes, _) in enumerate(pieces[layer]):
+        for j, (knots, slopes, _) in enumerate(pieces):
             if meets[j] is None:
                 hulls.append(ibound.hull[layer][j])
                 continue
@@ -220,155 +359,122 @@ def lipschitz(
         B = ibound.start(layer, G, hulls)
         return B, hulls, meets if polygon is not None else None
 
-    B0, hulls0, _ = open_layer(0, first[0], first[1], None)
-    stack = [_Node(0, 0, [], x0, first[0], first[1], [], [], [], (), None, B0, None, hulls0)]
-    if n == 2:  # regions are convex polygons: clip them exactly, no LP
-        root = stack.pop()
-        one, zero = fmpq(1), fmpq(0)
-        if box_q is not None:
-            (l0, u0), (l1, u1) = box_q
-            starts = [[(l0, l1, one), (u0, l1, one), (u0, u1, one), (l0, u1, one)]]
-        else:  # the closed quadrants cover the plane, each a pointed cone
-            starts = [[(zero, zero, one), (fmpq(sx), zero, zero), (zero, fmpq(sy), zero)]
-                      for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1))]
-        for start_polygon in starts:
-            polygon = _clip(start_polygon, dom_rows)
-            if polygon is not None:
-                B0, hulls0, meets0 = open_layer(0, root.G, root.g, polygon)
-                bound0 = bound_of(B0) if B0 is not None else None
-                stack.append(_Node(0, 0, [], _inside(polygon), root.G, root.g, [], [], [], (), bound0, B0, polygon,
-                                   hulls0, meets0))
-    while stack:
-        node = stack.pop()
-        if prune and node.bound is not None and beaten(node.bound):
-            counters["pruned"] += 1
-            continue
-        counters["nodes"] += 1
-        if max_nodes is not None and counters["nodes"] > max_nodes or (
-            time_limit is not None and time.perf_counter() - start > time_limit
-        ):
-            raise LimitReached(
-                f"stopped after {counters['nodes'] - 1} nodes",
-                partial=_partial(norm, best, stack + [node], counters, stats, start),
-            )
-        if node.layer == len(chain.acts):
-            offer_leaf(node.G, node.point, node.done)
-            continue
-        fns = chain.acts[node.layer]
-        layer_pieces = pieces[node.layer]
-        # Decide in place the neurons with one choice: a constant pre-activation (its row of
-        # |G| is zero), or in the plane one piece meeting the region. Either leaves the
-        # region and its point as they are, so no child node is needed; the bound enclosure
-        # changes only when the neuron had two slopes over the layer's start region.
+    def _choices(self, node: _Node) -> tuple[int | None, list[int] | None]:
+        """For the node's next neuron: its state when it has one choice (a constant
+        pre-activation, or in the plane one piece meeting the region), else None; and in
+        the plane the pieces meeting the region (None for a constant pre-activation, and
+        off the plane)."""
+        j = node.neuron
+        knots = self.pieces[node.layer][j][0]
+        meet = node.meets[j] if node.meets is not None else None
+        if meet is not None and len(meet) == 1:
+            return 2 * meet[0], meet
+        a = [node.G[j, k] for k in range(self.n)]
+        if all(v == 0 for v in a):
+            return _state(knots, node.g[j]), None
+        if node.polygon is None:
+            return None, None
+        beta = node.g[j]
+        meet = _polygon_meets([a[0] * X + a[1] * Y + beta * W for X, Y, W in node.polygon],
+                              [v[2] for v in node.polygon], knots)
+        return (2 * meet[0] if len(meet) == 1 else None), meet
+
+    def _decide_forced(self, node: _Node) -> list[int] | None:
+        """Decide in place the neurons with one choice (`_choices`): either leaves the
+        region and its point as they are, so no child node is needed; the bound enclosure
+        changes only when the neuron had two slopes over the layer's start region. Returns
+        the pieces meeting the region of the first neuron left undecided (in the plane)."""
+        fns = self.chain.acts[node.layer]
         while node.neuron < len(fns):
             j = node.neuron
-            knots, slopes, intercepts = layer_pieces[j]
-            meet = node.meets[j] if node.meets is not None else None
-            if meet is not None and len(meet) == 1:
-                st = 2 * meet[0]
-            else:
-                a = [node.G[j, k] for k in range(n)]
-                if any(v != 0 for v in a):
-                    if node.polygon is None:
-                        break
-                    beta = node.g[j]
-                    meet = _polygon_meets([a[0] * X + a[1] * Y + beta * W for X, Y, W in node.polygon],
-                                          [v[2] for v in node.polygon], knots)
-                    if len(meet) != 1:
-                        break
-                    st = 2 * meet[0]
-                else:
-                    st = _state(knots, node.g[j])
-            counters["nodes"] += 1  # the prefix this decision makes
+            st, meet = self._choices(node)
+            if st is None:
+                return meet
+            _, slopes, intercepts = self.pieces[node.layer][j]
+            self.counters["nodes"] += 1  # the prefix this decision makes
             if node.B is not None and meet is not None and node.hulls[j][0] != node.hulls[j][1]:
                 # forced only within this region, not over the layer's start region
-                node.B = ibound.decide(node.B, node.layer, j, slopes[st // 2], [node.G[j, k] for k in range(n)],
-                                       node.hulls[j])
-                node.bound = bound_of(node.B)
-                if prune and beaten(node.bound):
-                    break
+                node.B = self.ibound.decide(node.B, node.layer, j, slopes[st // 2],
+                                            [node.G[j, k] for k in range(self.n)], node.hulls[j])
+                node.bound = self.ibound.value(node.B)
+                if self.prune and self._beaten(node.bound):
+                    return None
             node.slopes.append(slopes[st // 2])
             node.intercepts.append(intercepts[st // 2])
             node.states.append(st)
             node.neuron += 1
-        if prune and node.bound is not None and beaten(node.bound):
-            counters["pruned"] += 1
-            continue
-        if node.neuron == len(fns):
-            M = _layer_map(node)
-            c = [s * gv + ic for s, gv, ic in zip(node.slopes, node.g, node.intercepts)]
-            G, g = _layer_start(chain, node.layer + 1, M, c)
-            done = node.done + (tuple(node.states),)
-            B1, hulls1, meets1 = open_layer(node.layer + 1, G, g, node.polygon)
-            bound = node.bound
-            if B1 is not None:  # both bound every Jacobian below: keep the smaller
-                b1 = bound_of(B1)
-                bound = b1 if bound is None or b1 < bound else bound
-            stack.append(
-                _Node(node.layer + 1, 0, node.rows, node.point, G, g, [], [], [], done, bound,
-                      B1, node.polygon, hulls1, meets1)
-            )
-            continue
-        j = node.neuron
-        knots, slopes, intercepts = layer_pieces[j]
+        return None
+
+    def _next_layer(self, node: _Node) -> _Node:
+        """A completed layer: the node of the next layer (or a leaf), with the smaller of
+        the two bounds on every Jacobian below."""
+        M = _layer_map(node)
+        c = [s * gv + ic for s, gv, ic in zip(node.slopes, node.g, node.intercepts)]
+        G, g = _layer_start(self.chain, node.layer + 1, M, c)
+        done = node.done + (tuple(node.states),)
+        B1, hulls1, meets1 = self._open_layer(node.layer + 1, G, g, node.polygon)
+        bound = node.bound
+        if B1 is not None:  # both bound every Jacobian below: keep the smaller
+            b1 = self.ibound.value(B1)
+            bound = b1 if bound is None or b1 < bound else bound
+        return _Node(node.layer + 1, 0, node.rows, node.point, G, g, [], [], [], done, bound, B1, node.polygon,
+                     hulls1, meets1)
+
+    def _branch(self, node: _Node, meet: list[int] | None) -> list[_Node]:
+        """The children of a node, one per piece of its next neuron that meets its region
+        (in the plane ``meet``, from `_decide_forced`; elsewhere shown by a point inside,
+        exactly), to be pushed in order (the last is searched first: with pruning, the one
+        of largest bound)."""
+        j, n = node.neuron, self.n
+        knots, slopes, intercepts = self.pieces[node.layer][j]
         a = [node.G[j, k] for k in range(n)]
         beta = node.g[j]
-        z0 = _dot(a, node.point) + beta
-        here = _state(knots, z0)
-        children = []
+        here = _state(knots, _dot(a, node.point) + beta)
         if node.polygon is not None:  # the pieces meeting the region (at least two)
             candidates = meet
         else:
-            z_range = _affine_range(a, beta, box_q) if box_q is not None else None
+            z_range = _affine_range(a, beta, self.box_q) if self.box_q is not None else None
             candidates = [p for p in range(len(slopes)) if z_range is None or _piece_meets(knots, p, z_range)]
-            counters["infeasible"] += len(slopes) - len(candidates)
+            self.counters["infeasible"] += len(slopes) - len(candidates)
+        proposals = []
         for piece in candidates:
-            s, ic = slopes[piece], intercepts[piece]
-            B = ibound.decide(node.B, node.layer, j, s, a, node.hulls[j]) if node.B is not None else None
-            b = bound_of(B) if B is not None else None
+            B = self.ibound.decide(node.B, node.layer, j, slopes[piece], a, node.hulls[j]) if node.B is not None else None
+            b = self.ibound.value(B) if B is not None else None
             new_rows = []
             if piece > 0:
                 new_rows.append(([-v for v in a], beta - knots[piece - 1]))
             if piece < len(knots):
                 new_rows.append((a, knots[piece] - beta))
-            children.append((b, piece, s, ic, new_rows, B))
-        if prune:
-            children.sort(key=lambda ch: ch[0] if ch[0] is not None else 0)
-        for b, piece, s, ic, new_rows, B in children:
-            if prune and b is not None and beaten(b):
-                counters["pruned"] += 1
+            proposals.append((b, piece, new_rows, B))
+        if self.prune:
+            proposals.sort(key=lambda ch: ch[0] if ch[0] is not None else 0)
+        children = []
+        for b, piece, new_rows, B in proposals:
+            if self.prune and b is not None and self._beaten(b):
+                self.counters["pruned"] += 1
                 continue
             polygon = None
             if node.polygon is not None:
                 polygon = _clip(node.polygon, new_rows)
                 if polygon is None:
-                    counters["infeasible"] += 1
+                    self.counters["infeasible"] += 1
                     continue
             if here == 2 * piece:
                 point = node.point
             elif polygon is not None:
                 point = _inside(polygon)
             else:
-                rows = dom_rows + node.rows + new_rows
-                found = _interior_1d(rows) if n == 1 else _interior(rows, n, stats)
+                rows = self.dom_rows + node.rows + new_rows
+                found = _interior_1d(rows) if n == 1 else _interior(rows, n, self.stats)
                 if found is None:
-                    counters["infeasible"] += 1
+                    self.counters["infeasible"] += 1
                     continue
                 point = found
-            child = _child(node, [] if polygon is not None else new_rows, point, s, ic, 2 * piece, b, B)
+            child = _child(node, [] if polygon is not None else new_rows, point, slopes[piece], intercepts[piece],
+                           2 * piece, b, B)
             child.polygon = polygon
-            stack.append(child)
-    value, _, point, states, J = best
-    diagnostics = _diagnostics(counters, stats, start)
-    return LipschitzResult(
-        norm,
-        _quantity(value),
-        value,
-        tuple(to_fraction(v) for v in point),
-        states,
-        matrix_fractions(J),
-        diagnostics,
-    )
+            children.append(child)
+        return children
 
 
 def _interior(rows: list[tuple[list[fmpq], fmpq]], n: int, stats: LPStats) -> list[fmpq] | None:
@@ -548,6 +654,31 @@ def _compare(a: Fraction | Algebraic, b: Fraction | Algebraic) -> int:
         return (a > b) - (a < b)
     a = a if isinstance(a, Algebraic) else Algebraic.rational(a)
     return a.compare(b)
+
+
+def _tight_lower(value: Fraction | Algebraic) -> Fraction:
+    """A rational ``<= value`` within a relative ``2⁻³⁰`` of it (the value itself when
+    rational): the incumbent's threshold, so that the pruning of an ℓ2 search is not lost to
+    a coarse isolating interval.
+
+    >>> from exactrelu.core.algebraic import sqrt_of_largest_root
+    >>> root2 = sqrt_of_largest_root((-2, 1))              # isolated in [1, 2]
+    >>> 0 < 2 - _tight_lower(root2) ** 2 < Fraction(1, 2**28)
+    True
+    """
+    if isinstance(value, Fraction) or value.is_rational:
+        return lower_rational(value)
+    while value.interval[0] <= 0:  # an irrational norm is positive
+        value = value.refine((value.interval[1] - value.interval[0]) / 4)
+    return value.refine(value.interval[0] / 2**30).interval[0]
+
+
+def _tight_upper(value: Fraction | Algebraic) -> Fraction:
+    """A rational ``>= value`` within a relative ``2⁻³⁰`` of it (as `_tight_lower`)."""
+    if isinstance(value, Fraction) or value.is_rational:
+        return value if isinstance(value, Fraction) else value.value
+    lower = _tight_lower(value)
+    return value.refine(lower / 2**30).interval[1]
 
 
 def _quantity(value: Fraction | Algebraic) -> Quantity:
@@ -840,36 +971,6 @@ def _diagnostics(counters: dict[str, int], stats: LPStats, start: float) -> dict
         "exact_lps": stats.exact_lps,
         "time_s": round(time.perf_counter() - start, 6),
     }
-
-
-def _partial(norm: str, best: list[Any], open_nodes: list[_Node], counters: dict, stats: LPStats, start: float) -> LipschitzResult:
-    """What a limit leaves: the best value found and a certified upper bound (the largest
-    bound of an open node; without one, unknown)."""
-    value = best[0]
-    bounds = [None if nd.bound is None else to_fraction(nd.bound) for nd in open_nodes]
-    upper: Fraction | None = None
-    if bounds and all(b is not None for b in bounds):
-        top = max(bounds)
-        upper = top if norm != "2" else _sqrt_upper(top)
-        if value is not None:
-            upper = max(upper, _upper_of(value))
-    lo = lower_rational(value) if value is not None else Fraction(0)
-    q = Quantity(upper, CERTIFIED, upper=True, interval=(lo, upper)) if upper is not None else Quantity(
-        None, CERTIFIED, lower=True, interval=None
-    )
-    return LipschitzResult(
-        norm,
-        q,
-        value,
-        None if best[2] is None else tuple(to_fraction(v) for v in best[2]),
-        best[3],
-        None if best[4] is None else matrix_fractions(best[4]),
-        _diagnostics(counters, stats, start),
-    )
-
-
-def _upper_of(value: Fraction | Algebraic) -> Fraction:
-    return value if isinstance(value, Fraction) else (value.value if value.is_rational else value.interval[1])
 
 
 def _sqrt_upper(q: Fraction) -> Fraction:

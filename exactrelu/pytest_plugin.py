@@ -7,7 +7,8 @@ Installed with exactrelu, it gives every test suite:
   groups with ``@pytest.mark.exactrelu_cases("frameworks", "seed003")``.
 - ``exactrelu_case_paths``: the list of every bundled case file.
 - ``exactrelu_strategies``: `exactrelu.strategies` (hypothesis strategies for random rational
-  networks, degenerate ones on purpose, and points).
+  or binary64 networks, degenerate ones on purpose, points, points on kinks, boxes and
+  polyhedra).
 
 Five lines that test torch against exactrelu on the frameworks corpus (docs/oracle.md)::
 
@@ -16,7 +17,7 @@ Five lines that test torch against exactrelu on the frameworks corpus (docs/orac
 
     @pytest.mark.exactrelu_cases("frameworks")
     def test_torch_matches_its_convention(exactrelu_case):
-        assert compare(exactrelu_case.network, torch_model(exactrelu_case.network), reference="torch").ok
+        compare(exactrelu_case.network, torch_model(exactrelu_case.network), reference="torch").assert_ok()
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def exactrelu_case_paths() -> list[Path]:
 
 @pytest.fixture
 def exactrelu_strategies() -> Any:
-    """`exactrelu.strategies`: ``networks(...)``, ``points(dim)``, ``rationals()``."""
+    """`exactrelu.strategies`: ``networks(...)``, ``points(dim)``, ``kink_points(net)``, ``boxes(dim)``,
+    ``polyhedra(dim)``, ``rationals()``."""
     from . import strategies
 
     return strategies

@@ -30,12 +30,15 @@ FLOORS: dict[str, int] = {
     "exactrelu.smoothing": 5,
     "exactrelu.floats": 6,
     "exactrelu.io": 7,
+    "exactrelu.io.case": 1,  # the case format itself: core types to and from JSON
+    "exactrelu.io.atomic": 1,  # atomic file writes (io.case writes with it)
     "exactrelu.distributed": 8,
-    "exactrelu.check": 9,
     "exactrelu.checker": 9,
     "exactrelu.certificate": 9,
     "exactrelu.verify": 9,
     "exactrelu.oracle": 9,
+    "exactrelu.kinkpoints": 9,
+    "exactrelu.claims": 9,
     "exactrelu.strategies": 9,
     "exactrelu.constructions": 9,
     "exactrelu.corpus": 9,

@@ -22,7 +22,7 @@ from exactrelu.core.errors import InputError
 from exactrelu.core.network import Network, activation, affine
 from exactrelu.floats import bounds as nb
 from exactrelu.floats import torch as tb
-from exactrelu.floats.operators import from_torch
+from exactrelu.io.torch import operators_from_torch
 from exactrelu.strategies import networks
 
 # A certified float bound may exceed the exact value by rounding only: relative 1e-9 for
@@ -199,12 +199,12 @@ def small_cnn():
     with torch.no_grad():
         m[3].running_mean.uniform_(-1, 1)
         m[3].running_var.uniform_(0.5, 2)
-    return from_torch(m, (1, 6, 6))
+    return operators_from_torch(m, (1, 6, 6))
 
 
 @pytest.mark.parametrize("norm", ["1", "inf", "2"])
 def test_numpy_and_torch_agree(norm):
-    for net in (from_torch(random_mlp([12, 16, 16, 16, 4]), (12,)), small_cnn()):
+    for net in (operators_from_torch(random_mlp([12, 16, 16, 16, 4]), (12,)), small_cnn()):
         a = nb.bounds(net, norm, samples=32)
         b = nb.bounds(net, norm, device="cpu", samples=32, backend="torch")
         assert b.diagnostics["device"] == "cpu" and b.diagnostics["backend"] == "torch"
@@ -345,7 +345,7 @@ def test_max_pool_node_bounds_cover_l_and_the_brute_force(seed):
     from exactrelu.lipschitz import lipschitz
 
     m = tiny_pooled(seed)
-    node, relu = from_torch(m, (1, 3, 4), max_pool="node"), from_torch(m, (1, 3, 4))
+    node, relu = operators_from_torch(m, (1, 3, 4), max_pool="node"), operators_from_torch(m, (1, 3, 4))
     exact_net = to_network(node)
     for norm in ("1", "inf"):
         L = lipschitz(exact_net, norm).value.value
@@ -374,7 +374,7 @@ def test_max_pool_node_k_star_by_hand():
     # a max-pool alone, 3 windows over 4 inputs with overlap 2: K_star is 1 (ℓ∞), 2 (ℓ1), sqrt(2) (ℓ2),
     # and L is 1, 2 (f(e1) − f(0) = (1, 1, 0): ‖·‖₁ = 2), sqrt(2)
     m = torch.nn.Sequential(torch.nn.MaxPool1d(2, stride=1), torch.nn.Flatten())
-    op = from_torch(m, (1, 4), max_pool="node")
+    op = operators_from_torch(m, (1, 4), max_pool="node")
     for norm, want in (("inf", 1), ("1", 2), ("2", math.sqrt(2))):
         b = nb.bounds(op, norm, lower=False)
         assert want <= b["K_star"].value <= want * (1 + 1e-12), norm
@@ -387,7 +387,7 @@ def test_max_pool_node_numpy_and_torch_agree():
     nn = torch.nn
     m = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1), nn.Flatten(),
                       nn.Linear(18, 3), nn.ReLU(), nn.Linear(3, 2))
-    op = from_torch(m, (1, 6, 6), max_pool="node")
+    op = operators_from_torch(m, (1, 6, 6), max_pool="node")
     for norm in ("1", "inf", "2"):
         for mode in ("explicit", "implicit"):
             a = nb.bounds(op, norm, lower=False, mode=mode)

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 
 from exactrelu.certificate import certify
-from exactrelu.check import check_certificate
+from exactrelu.checker import check_certificate
 from exactrelu.core.domain import Domain
 from exactrelu.core.network import Network, activation, affine
-from exactrelu.io.case import Case
+from exactrelu.io.case import Case, case_to_json
 from exactrelu.strategies import networks
 
 
@@ -149,7 +149,7 @@ def test_l2_claims(net):
 
     cert = certify(Case(net, Domain.whole(net.input_dim)), ("2",))
     assert check_certificate(cert).ok
-    regions = full_dimensional_regions(net)
+    regions = full_dimensional_regions(case_to_json(net))
     want = max(np.linalg.norm(np.array([[float(v) for v in row] for row in r.jacobian]), 2) for r in regions)
     assert abs(cert["lipschitz"]["2"]["value_float"] - want) <= 1e-9 * max(1.0, want)
     doc = copy.deepcopy(cert)
@@ -164,3 +164,25 @@ def test_l2_claims(net):
             doc = copy.deepcopy(cert)
             doc["lipschitz"]["2"]["region"] = smaller[0]
             assert not check_certificate(doc).ok
+
+
+def test_cli_rejects_malformed_and_other_cases(tmp_path):
+    """A malformed certificate is a rejected one (exit 1, never a traceback); an unreadable
+    file is bad input (exit 2); ``--case`` accepts the certificate's own case only."""
+    from exactrelu.io.case import write_case
+
+    run = [sys.executable, "-m", "exactrelu", "check"]
+    src, other, out = tmp_path / "net.json", tmp_path / "other.json", tmp_path / "cert.json"
+    write_case(_case().network, src)
+    net = Network.from_layers(2, [affine([[1, 0]]), activation("relu"), affine([[1]])])
+    write_case(net, other)
+    out.write_text(json.dumps(certify(_case())))
+    assert subprocess.run(run + [str(out), "--case", str(src)], capture_output=True).returncode == 0
+    res = subprocess.run(run + [str(out), "--case", str(other)], capture_output=True, text=True)
+    assert res.returncode == 1 and "another network" in res.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"format": "exactrelu-certificate/1", "regions": [1e999999999')
+    res = subprocess.run(run + [str(bad)], capture_output=True, text=True)
+    assert res.returncode == 1 and "REJECTED" in res.stdout and "Traceback" not in res.stderr
+    res = subprocess.run(run + [str(tmp_path / "missing.json")], capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr

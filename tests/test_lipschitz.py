@@ -18,6 +18,7 @@ from exactrelu.core.errors import InputError, LimitReached
 from exactrelu.core.network import Network, activation, affine
 from exactrelu.core.norms import norm_1, norm_2, norm_inf
 from exactrelu.core.numbers import fmpq_matrix
+from exactrelu.io.case import case_to_json
 from exactrelu.lipschitz import LipschitzResult, lipschitz
 from exactrelu.strategies import networks, points
 
@@ -29,7 +30,7 @@ def _as_alg(x):
 
 
 def brute_lipschitz(net: Network, norm: str, domain: Domain | None = None):
-    regions = full_dimensional_regions(net, domain)
+    regions = full_dimensional_regions(case_to_json(net, domain))
     values = [NORMS[norm](fmpq_matrix(r.jacobian)) for r in regions]
     return maximum(values)[1], regions
 
@@ -142,7 +143,7 @@ def test_float_path_agrees_on_random_nets():
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
-@given(networks(max_input_dim=2, max_width=4, max_hidden_layers=2, kinds=("relu", "leaky_relu", "absolute")),
+@given(networks(max_input_dim=2, max_width=4, max_hidden_layers=2, kinds=("relu", "leaky_relu", "abs")),
        domains)
 def test_wider_plane_nets_against_the_brute_force(net, kind):
     """In the plane the search decides most neurons in place (one piece meets the region):
@@ -220,3 +221,45 @@ def test_interval_start_is_the_sum_of_the_neurons_terms():
                     slo[i][c] += tlo[i][c]
                     shi[i][c] += thi[i][c]
         assert (lo, hi) == (slo, shi)
+
+
+def test_l2_limit_gives_the_real_bracket_and_says_which_limit():
+    """At a limit the ℓ2 bracket's ends are the incumbent's value (to a relative 2⁻³⁰,
+    not its coarse isolating interval) and the largest open bound; the message names the
+    limit that was reached."""
+    net = Network.from_layers(2, [affine([[1, 2], [2, -1], [1, -1], [3, 1]], [0, 1, -1, 2]), activation("relu"),
+                                  affine([[1, 1, -1, 1], [2, -1, 1, 0]])])
+    exact = lipschitz(net, "2").exact
+    with pytest.raises(LimitReached) as e:
+        lipschitz(net, "2", max_nodes=6)
+    assert "node limit of 6 reached" in str(e.value)
+    partial = e.value.partial
+    lo, hi = partial.value.interval
+    assert _as_alg(exact).compare(lo) >= 0 and _as_alg(exact).compare(hi) <= 0
+    found = _as_alg(partial.exact)  # the best found so far: lo sits just below it
+    assert found.compare(lo) >= 0 and found.compare(lo * (1 + Fraction(1, 2**29))) <= 0
+    with pytest.raises(LimitReached, match="time limit of 0 s reached after 0 nodes"):
+        lipschitz(net, "2", time_limit=0)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2), st.data())
+def test_local_lipschitz_on_balls_against_the_brute_force(net, data):
+    """ℓ∞ and ℓ1 balls are polytope domains: L over them equals the brute force over the
+    regions meeting the ball; every point of the ball's boundary box is in the ℓ∞ ball."""
+    center = data.draw(points(net.input_dim, 2, 1))
+    radius = data.draw(st.sampled_from([Fraction(1, 4), Fraction(1), Fraction(3)]))
+    for ball_norm in ("inf", "1"):
+        ball = Domain.ball(center, radius, ball_norm)
+        corner = [c + radius for c in center]
+        assert ball.contains(corner) == (ball_norm == "inf" or net.input_dim == 1)
+        for p in ("inf", "1"):
+            expected, _ = brute_lipschitz(net, p, ball)
+            assert lipschitz(net, p, ball).exact == expected
+
+
+def test_l2_ball_is_stated_as_a_limit():
+    with pytest.raises(InputError, match="not a polytope"):
+        Domain.ball([0, 0], 1, norm=2)
+    with pytest.raises(InputError):
+        Domain.ball([0], 0)

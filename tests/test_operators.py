@@ -22,11 +22,11 @@ from exactrelu.floats.operators import (
     avg_pool2d,
     expand_max_pools,
     from_network,
-    from_torch,
     max_groups,
     to_network,
 )
 from exactrelu.floats.torch import TorchArrays
+from exactrelu.io.torch import operators_from_torch
 
 nn = torch.nn
 
@@ -46,7 +46,7 @@ def model() -> nn.Sequential:
 
 def test_forward_matches_torch():
     m = model()
-    op = from_torch(m, (2, 7, 9))
+    op = operators_from_torch(m, (2, 7, 9))
     x = torch.randn(5, 2, 7, 9, dtype=torch.float64)
     with torch.no_grad():
         want = m(x).numpy()
@@ -59,14 +59,14 @@ def test_forward_matches_torch():
 
 def test_jacobian_matches_autograd():
     m = model()
-    op = from_torch(m, (2, 7, 9))
+    op = operators_from_torch(m, (2, 7, 9))
     x = torch.randn(1, 126, dtype=torch.float64)
     want = torch.autograd.functional.jacobian(lambda z: m(z.reshape(1, 2, 7, 9)).reshape(-1), x.reshape(-1))
     assert np.abs(op.jacobian(x.numpy())[0] - want.numpy()).max() < 1e-12
 
 
 def test_explicit_and_implicit_operators_agree():
-    op = from_torch(model(), (2, 7, 9))
+    op = operators_from_torch(model(), (2, 7, 9))
     tk = TorchArrays("cpu")
     rng = np.random.default_rng(0)
     for block in op.blocks:
@@ -90,7 +90,7 @@ def test_avg_pool_matrix_by_hand():
 
 def test_to_network_is_exact_on_the_floats():
     m = nn.Sequential(nn.Conv2d(1, 2, 2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(18, 2)).double()
-    op = from_torch(m, (1, 2, 2))
+    op = operators_from_torch(m, (1, 2, 2))
     net = to_network(op)
     x = [Fraction(1, 2), Fraction(-3, 4), Fraction(1), Fraction(1, 8)]
     exact = net.evaluate(x)
@@ -110,22 +110,6 @@ def test_from_network_round_trip():
     assert back.evaluate([Fraction(1, 2), Fraction(1, 3)]) == net.evaluate([Fraction(1, 2), Fraction(1, 3)])
 
 
-@pytest.mark.parametrize("bad, match", [
-    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.MaxPool2d(2, return_indices=True)), "return_indices"),
-    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.AdaptiveMaxPool2d(1)), "unsupported layer AdaptiveMaxPool2d"),
-    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.MaxPool2d(2, padding=2)), "at most half the kernel"),
-    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.MaxPool2d(4)), r"window \(4, 4\) does not fit"),
-    (nn.Sequential(nn.Conv2d(1, 1, 1), nn.MaxPool2d(2, dilation=5, padding=1)), "no input entry"),
-    (nn.Sequential(nn.Conv2d(1, 1, 2), nn.Flatten(), nn.MaxPool2d(2)), r"\(C, H, W\) input for MaxPool2d"),
-    (nn.Sequential(nn.Linear(4, 2), nn.Sigmoid()), "unsupported layer Sigmoid"),
-    (nn.Sequential(nn.Linear(5, 2)), "expected 5 inputs"),
-    (nn.Sequential(nn.Conv2d(1, 1, 2, dilation=2)), "dilation"),
-])
-def test_bad_models(bad, match):
-    with pytest.raises(InputError, match=match):
-        from_torch(bad, (1, 4, 4) if isinstance(bad[0], nn.Conv2d) else (4,))
-
-
 def test_bad_weights_and_shapes():
     with pytest.raises(InputError, match="finite"):
         Linear.create([[1.0, float("nan")]])
@@ -135,9 +119,6 @@ def test_bad_weights_and_shapes():
         OperatorNetwork.build((3,), [Linear.create(np.ones((2, 4)))])
     with pytest.raises(InputError, match="activation of 2 neurons"):
         OperatorNetwork.build((3,), [Linear.create(np.ones((2, 3))), Activation.relu(3)])
-    m = nn.Sequential(nn.BatchNorm1d(3))
-    with pytest.raises(InputError, match="eval"):
-        from_torch(m, (3,))
 
 
 # --------------------------------------------------------------------------- max-pool
@@ -163,7 +144,7 @@ def pooled(pool: nn.Module, seed: int = 0) -> nn.Sequential:
 @pytest.mark.parametrize("pool", POOLS, ids=repr)
 def test_max_pool_matches_torch(pool):
     m = pooled(pool)
-    op = from_torch(m, (2, 7, 6))
+    op = operators_from_torch(m, (2, 7, 6))
     x = torch.randn(6, 2, 7, 6, dtype=torch.float64)
     with torch.no_grad():
         want = m(x).numpy()
@@ -186,7 +167,7 @@ def test_max_pool_1d_matches_torch(max_pool):
         x = torch.randn(5, 2, 11, dtype=torch.float64)
         with torch.no_grad():
             want = m(x).numpy()
-        op = from_torch(m, (2, 11), max_pool=max_pool)
+        op = operators_from_torch(m, (2, 11), max_pool=max_pool)
         assert np.abs(op.evaluate(x.reshape(5, -1).numpy()) - want).max() < 1e-12
         assert np.abs(op.jacobian(x[:1].reshape(1, -1).numpy())[0] - autograd_jacobian(m, x[0], (2, 11))).max() < 1e-12
 
@@ -195,7 +176,7 @@ def test_max_pool_ties_and_padding_by_hand():
     # one 3x3 window with padding 1 at the corner sees x[0:2, 0:2] only: padding never wins,
     # even when every entry is negative; ties give the common value
     m = nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1))
-    op = from_torch(m, (1, 3, 3))
+    op = operators_from_torch(m, (1, 3, 3))
     x = -np.arange(1.0, 10.0).reshape(1, 9)  # [[-1, -2, -3], [-4, -5, -6], [-7, -8, -9]]
     assert op.evaluate(x).tolist() == [[-1.0, -2.0, -4.0, -5.0]]
     assert op.evaluate(np.full((1, 9), 2.5)).tolist() == [[2.5] * 4]
@@ -207,7 +188,7 @@ def test_max_pool_exact_network_agrees_with_the_exact_loader():
     torch.manual_seed(2)
     m = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(3, stride=1, padding=1), nn.Flatten(),
                       nn.Linear(18, 2))
-    ours = to_network(from_torch(m, (1, 4, 4)))
+    ours = to_network(operators_from_torch(m, (1, 4, 4)))
     theirs = network_from_torch(m, (1, 4, 4))
     # 3x3 windows (padding 1) on a 3x3 map: 4 corners of 4 entries, 4 edges of 6, a center of 9;
     # a halving keeps one neuron per entry (pairs give a and b − a, a leftover itself), then
@@ -237,7 +218,7 @@ def test_float_bounds_cover_the_exact_ones_on_a_max_pool_net():
 
     torch.manual_seed(4)
     m = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2))
-    op = from_torch(m, (1, 3, 3))
+    op = operators_from_torch(m, (1, 3, 3))
     net = to_network(op)
     assert op.widths == (8, 8, 4)
     for norm in ("1", "inf", "2"):
@@ -266,7 +247,7 @@ def test_float_bounds_cover_the_exact_lipschitz_constant():
     m = nn.Sequential(nn.MaxPool1d(2, stride=1), nn.Flatten(), nn.Linear(2, 1, bias=False)).double()
     with torch.no_grad():
         m[2].weight.copy_(torch.tensor([[2.0, -1.0]]))
-    op = from_torch(m, (1, 3))
+    op = operators_from_torch(m, (1, 3))
     net = to_network(op)
     assert lipschitz(net, "inf").value.value == 3
     b = nb.bounds(op, "inf", samples=64)
@@ -283,7 +264,7 @@ def test_max_pool_implicit_mode_runs_on_a_cnn():
 
     torch.manual_seed(6)
     m = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(48, 4))
-    op = from_torch(m, (1, 8, 8))
+    op = operators_from_torch(m, (1, 8, 8))
     for norm in ("1", "inf"):
         exp = nb.bounds(op, norm, lower=False)
         imp = nb.bounds(op, norm, lower=False, mode="implicit")
@@ -349,7 +330,7 @@ def test_max_pool_bounds_numpy_and_torch_agree():
     torch.manual_seed(8)
     m = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1), nn.Flatten(),
                       nn.Linear(18, 3))
-    op = from_torch(m, (1, 6, 6))
+    op = operators_from_torch(m, (1, 6, 6))
     for norm in ("1", "inf"):
         for mode in ("explicit", "implicit"):
             a = nb.bounds(op, norm, lower=False, mode=mode)
@@ -368,7 +349,7 @@ def autograd_jacobian(m: nn.Module, x: torch.Tensor, shape: tuple[int, ...]) -> 
 @pytest.mark.parametrize("pool", POOLS, ids=repr)
 def test_max_pool_node_matches_torch(pool):
     m = pooled(pool)
-    op = from_torch(m, (2, 7, 6), max_pool="node")
+    op = operators_from_torch(m, (2, 7, 6), max_pool="node")
     assert [type(l).__name__ for l in op.layers] == ["Conv2d", "Activation", "MaxPool", "Reshape"]
     assert op.max_pool_blocks == (1,) and op.widths == (2 * 7 * 6 * 3 // 2,)
     x = torch.randn(4, 2, 7, 6, dtype=torch.float64)
@@ -387,7 +368,7 @@ def test_max_pool_node_matches_torch(pool):
 def test_max_pool_node_ties_follow_torch():
     # torch's CPU kernel gives a tied window's gradient to its first maximum (scan order); so does the node
     m = nn.Sequential(nn.MaxPool2d(2, stride=1), nn.Flatten()).double()
-    op = from_torch(m, (1, 3, 3), max_pool="node")
+    op = operators_from_torch(m, (1, 3, 3), max_pool="node")
     for x in (np.zeros(9), np.array([1.0, 2.0, 2.0, 0.0, 2.0, 2.0, 1.0, 2.0, 0.0]), np.ones(9)):
         jac = autograd_jacobian(m, torch.tensor(x), (1, 3, 3))
         assert np.array_equal(op.jacobian(x.reshape(1, -1))[0], jac)
@@ -398,8 +379,8 @@ def test_max_pool_node_is_the_relu_expansion_exactly():
     torch.manual_seed(2)
     m = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(3, stride=1, padding=1), nn.Flatten(),
                       nn.Linear(18, 2))
-    node = from_torch(m, (1, 4, 4), max_pool="node")
-    ours, theirs = to_network(node), to_network(from_torch(m, (1, 4, 4)))
+    node = operators_from_torch(m, (1, 4, 4), max_pool="node")
+    ours, theirs = to_network(node), to_network(operators_from_torch(m, (1, 4, 4)))
     assert [len(a) for a in ours.chain.acts] == [len(a) for a in theirs.chain.acts] == [18, 98, 50, 30, 20]
     assert ours.chain.affines == theirs.chain.affines  # the same exact layers, not only the same function
     rng = np.random.default_rng(5)
@@ -436,8 +417,8 @@ def test_max_pool_node_bounds_by_brute_force():
 def test_max_pool_node_bad_input():
     m = nn.Sequential(nn.Conv2d(1, 1, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4, 1))
     with pytest.raises(InputError, match="max_pool 'relu' or 'node'"):
-        from_torch(m, (1, 5, 5), max_pool="native")
-    op = from_torch(m, (1, 5, 5), max_pool="node")
+        operators_from_torch(m, (1, 5, 5), max_pool="native")
+    op = operators_from_torch(m, (1, 5, 5), max_pool="node")
     with pytest.raises(InputError, match="not affine"):
         op.block_matrix(1)
     with pytest.raises(InputError, match="not affine"):
@@ -447,7 +428,7 @@ def test_max_pool_node_bad_input():
         MaxPool.create([[0], []], (2,))
     with pytest.raises(InputError, match="input indices"):
         MaxPool.create([[0, 2]], (2,))
-    plain = from_torch(m, (1, 5, 5))
+    plain = operators_from_torch(m, (1, 5, 5))
     assert expand_max_pools(plain) is plain
 
 

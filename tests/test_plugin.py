@@ -53,3 +53,29 @@ def test_marker_selects_groups_and_fixtures_exist(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     ids = re.findall(r"test_one\[(.*?)\]", proc.stdout)
     assert ids and all(i.startswith("seed003/") for i in ids)
+
+
+README = DOC.parent.parent / "README.md"
+
+
+def test_readme_shows_the_same_example():
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"## Testing your implementation against exactrelu.*?```python\n(.*?)```", text, re.S)
+    assert block and block.group(1) == five_line_example()
+
+
+def test_a_failure_prints_the_table(tmp_path):
+    """Against the Clarke reference torch's values at some kinks are wrong: the test fails
+    with the oracle's table (point, expected exactly and as a decimal, got, matches, Clarke)."""
+    pytest.importorskip("torch")
+    source = five_line_example().replace('reference="torch"', 'reference="clarke"')
+    (tmp_path / "test_against_exactrelu.py").write_text(source, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "frameworks/relu-identity" in out and "exactrelu oracle: 1 disagreement" in out
+    for column in ("expected  [[1]]   ≈ [[1.0]]", "got       [[0.0]]", "matches   torch", "Clarke    not in"):
+        assert column in out, out

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from exactrelu.core.domain import Domain
 from exactrelu.core.errors import LimitReached
 from exactrelu.core.network import Network, activation, affine
+from exactrelu.io.case import case_to_json
 from exactrelu.regions import enumerate_regions
 from exactrelu.strategies import networks
 
@@ -119,7 +120,7 @@ def test_limits_raise_with_partial():
 
 def _brute_check(net, domain=None):
     g = enumerate_regions(net, domain)
-    brute = full_dimensional_regions(net, domain)
+    brute = full_dimensional_regions(case_to_json(net, domain))
     assert sorted(r.pattern for r in g.regions) == sorted(b.pattern for b in brute)
     maps = {r.pattern: (r.jacobian, r.offset) for r in g.regions}
     for b in brute:

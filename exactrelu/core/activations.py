@@ -112,10 +112,6 @@ class PiecewiseLinear:
         tv2 = sum((abs(self.slopes[j + 1] - self.slopes[j]) for j in range(len(self.knots))), Fraction(0))
         return tv2 + abs(self(Fraction(0))) + abs(self(Fraction(1)))
 
-    def with_kind(self, kind: str, params: Sequence[Fraction] = ()) -> "PiecewiseLinear":
-        return PiecewiseLinear(self.knots, self.slopes, self.value, kind, tuple(params))
-
-
 def relu() -> PiecewiseLinear:
     return PiecewiseLinear((Fraction(0),), (Fraction(0), Fraction(1)), Fraction(0), "relu")
 

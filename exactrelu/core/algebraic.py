@@ -278,11 +278,6 @@ def lower_rational(x: Fraction | Algebraic) -> Fraction:
     return x if isinstance(x, Fraction) else (x.value if x.is_rational else x.interval[0])
 
 
-def upper_rational(x: Fraction | Algebraic) -> Fraction:
-    """A rational ``>= x`` (x itself when rational)."""
-    return x if isinstance(x, Fraction) else (x.value if x.is_rational else x.interval[1])
-
-
 def enclosure(x: Fraction | Algebraic, width: Fraction = Fraction(1, 2**40)) -> tuple[Fraction, Fraction]:
     """Rational ``(lo, hi)`` with ``lo <= x <= hi`` and ``hi - lo <= width``.
 

@@ -143,6 +143,23 @@ FRAMEWORK_SOURCES: dict[str, dict[str, str]] = {
 }
 
 
+def rule_value(rule: Any, fn: PiecewiseLinear, knot: int) -> Scalar:
+    """The number a rule of `_RULES` (``"left"``, ``"right"``, ``"inner"`` or a number) gives
+    at knot ``knot`` of ``fn``.
+
+    >>> from exactrelu.core.activations import hardtanh
+    >>> [rule_value("inner", hardtanh(-1, 1), k) for k in (0, 1)]    # the slope between the knots
+    [Fraction(1, 1), Fraction(1, 1)]
+    """
+    if rule == "left":
+        return fn.left_slope(knot)
+    if rule == "right":
+        return fn.right_slope(knot)
+    if rule == "inner":
+        return fn.right_slope(knot) if knot == 0 else fn.left_slope(knot)
+    return rule
+
+
 class Convention(Protocol):
     def knot_value(self, fn: PiecewiseLinear, knot: int, layer: int, neuron: int) -> Scalar: ...
 
@@ -176,14 +193,7 @@ class Framework:
             raise InputError(f"expected a convention among {', '.join(FRAMEWORKS)}, got {self.name!r}")
 
     def knot_value(self, fn: PiecewiseLinear, knot: int, layer: int, neuron: int) -> Scalar:
-        rule = _RULES[self.name][fn.kind]
-        if rule == "left":
-            return fn.left_slope(knot)
-        if rule == "right":
-            return fn.right_slope(knot)
-        if rule == "inner":
-            return fn.right_slope(knot) if knot == 0 else fn.left_slope(knot)
-        return rule
+        return rule_value(_RULES[self.name][fn.kind], fn, knot)
 
     def describe(self) -> str:
         return self.name
@@ -214,8 +224,8 @@ def parse_convention(value: Any) -> Convention:
     >>> parse_convention("1/2"), parse_convention("torch"), parse_convention("c")
     (Family(c=Fraction(1, 2)), Framework(name='torch'), Family(c=c))
     """
-    if isinstance(value, (Family, Framework, PerKnot)):
-        return value
+    if isinstance(value, (Family, Framework, PerKnot)) or hasattr(value, "knot_value"):
+        return value  # (any `Convention`, such as the oracle's op presets)
     if isinstance(value, sympy.Basic):
         return Family(value)
     if isinstance(value, str):

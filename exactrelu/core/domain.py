@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
@@ -50,6 +51,42 @@ class Domain:
             A.append(tuple(-v for v in e))
             b.append(-lo)
         return cls(n, tuple(A), tuple(b), tuple(box))
+
+    @classmethod
+    def ball(cls, center: Sequence[Any], radius: Any, norm: Any = "inf", path: str = "ball") -> "Domain":
+        """The closed ball ``{x : ‖x − center‖_p <= radius}`` for p = ∞ (a box) or p = 1 (a
+        cross-polytope: the 2^n half-spaces ``s·(x − center) <= radius``, s in {±1}^n), the
+        domains of local Lipschitz and verification questions. An ℓ2 ball is not a
+        polytope: it is an `InputError` (its ℓ∞ ball of the same radius contains it, its ℓ1
+        ball is inside it, for bounds either way).
+
+        >>> Domain.ball([0, 1], "1/2").box
+        ((Fraction(-1, 2), Fraction(1, 2)), (Fraction(1, 2), Fraction(3, 2)))
+        >>> d = Domain.ball([0, 0], 1, norm="1")
+        >>> len(d.A), d.contains([Fraction(1, 2), Fraction(-1, 2)]), d.contains([1, 1])
+        (4, True, False)
+        """
+        from .norms import parse_norm
+
+        c = [parse_number(v, f"{path}.center[{i}]") for i, v in enumerate(center)]
+        r = parse_number(radius, f"{path}.radius")
+        if not r > 0:
+            raise InputError(f"expected a positive radius, got {r}", path=f"{path}.radius")
+        p = parse_norm(norm, f"{path}.norm")
+        if p == "inf":
+            return cls.from_box([[v - r, v + r] for v in c], path)
+        if p == "2":
+            raise InputError("an l2 ball is not a polytope, so not a domain here (exact analyses need linear "
+                             "constraints): use the l-inf ball of the same radius (it contains it) or the l1 ball "
+                             "(inside it)", path=f"{path}.norm")
+        if len(c) > 16:
+            raise InputError(f"an l1 ball in dimension {len(c)} has 2^{len(c)} facets; at most 16 dimensions",
+                             path=f"{path}.center")
+        A, b = [], []
+        for signs in itertools.product((1, -1), repeat=len(c)):
+            A.append(tuple(Fraction(s) for s in signs))
+            b.append(r + sum((s * v for s, v in zip(signs, c)), Fraction(0)))
+        return cls(len(c), tuple(A), tuple(b))
 
     @classmethod
     def from_halfspaces(cls, A: Any, b: Any, dim: int, path: str = "halfspaces") -> "Domain":

@@ -130,9 +130,6 @@ class NumpyArrays(NumpyKernels):
     def sumsq(self, a: Any) -> float:
         return float((a * a).sum())
 
-    def scale_cols(self, a: Any, s: np.ndarray) -> Any:
-        return a * self.asarray(s)
-
     def scale_rows(self, a: Any, s: np.ndarray) -> Any:
         return a * self.asarray(s.reshape(-1, 1))
 

@@ -30,8 +30,8 @@ The bounds are those of `exactrelu.bounds` (seed 004's definitions), for the cha
 ``K``, ``K1``, ``K2``, ``K4`` are defined when every slope lies in [0, 1]. ℓ1 is ℓ∞ on
 the transposed chain.
 
-A graph with max-pool nodes (`exactrelu.floats.operators.MaxPool`, ``from_torch(...,
-max_pool="node")``) gets ``K_star`` and ``K3`` only (ℓ1, ℓ∞ by operator passes through the
+A graph with max-pool nodes (`exactrelu.floats.operators.MaxPool`,
+``exactrelu.io.torch.operators_from_torch(..., max_pool="node")``) gets ``K_star`` and ``K3`` only (ℓ1, ℓ∞ by operator passes through the
 blocks that hold a node; `_max_pool_bounds` proves them); the other bounds are undefined there.
 
 >>> from exactrelu.core.network import Network, affine, activation

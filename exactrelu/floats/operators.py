@@ -19,10 +19,10 @@ operator can be used
 ``terms`` / ``terms_t`` count the products summed per output of ``apply`` /
 ``apply_t``: the float backends use them in their rounding-error bounds.
 
-Build one from a torch ``nn.Sequential`` (`from_torch`) or from an exact `Network`
-(`from_network`); `to_network` turns one back into an exact `Network` whose
-weights are the exact binary values of the floats (convolutions become explicit
-affine layers).
+Build one from an exact `Network` (`from_network`), or from a torch module with
+`exactrelu.io.torch.operators_from_torch`; `to_network` turns one back into an exact
+`Network` whose weights are the exact binary values of the floats (convolutions become
+explicit affine layers).
 
 >>> import numpy as np
 >>> net = OperatorNetwork.build((1, 3, 3), [
@@ -534,8 +534,9 @@ def max_pool(
     st = _ints(stride if stride is not None else ks, k, "stride")
     pad = _ints(padding, k, "padding", minimum=0)
     dil = _ints(dilation, k, "dilation")
-    if any(p > q // 2 for p, q in zip(pad, ks)):
-        raise InputError(f"expected a padding of at most half the kernel {ks}, got {pad}", path="padding")
+    half = tuple(((q - 1) * d + 1) // 2 for q, d in zip(ks, dil))
+    if any(p > h for p, h in zip(pad, half)):
+        raise InputError(f"expected a padding of at most half the (dilated) kernel, {half}, got {pad}", path="padding")
     spatial = tuple(int(s) for s in in_shape[1:])
     try:
         out_sp, windows = pool_windows(spatial, ks, st, pad * 2, dil, bool(ceil_mode))
@@ -547,9 +548,6 @@ def max_pool(
     if node:
         return [MaxPool.create(groups, in_shape, (int(in_shape[0]), *out_sp), path)]
     return max_groups(groups, in_shape, (int(in_shape[0]), *out_sp), path)
-
-
-_pool_layers = max_pool  # for `from_torch`, whose option ``max_pool`` shadows the name
 
 
 def max_groups(
@@ -816,9 +814,6 @@ class OperatorNetwork:
     def block_in_size(self, l: int) -> int:
         return self.input_size if l == 0 else self.acts[l - 1].size
 
-    def block_out_size(self, l: int) -> int:
-        return self.acts[l].size if l < len(self.acts) else self.output_size
-
     # -- evaluation (float, implicit) -------------------------------------------------
 
     def preactivations(self, x: Array, k: Kernels | None = None) -> tuple[list[Array], Array]:
@@ -974,109 +969,6 @@ def exact_weights(net: OperatorNetwork | Any) -> bool:
     if not isinstance(net, OperatorNetwork):
         return all(Fraction(float(v)) == v for aff in net.chain.affines for row in aff.weight + (aff.bias,) for v in row)
     return True
-
-
-def from_torch(module: Any, input_shape: Sequence[int], name: str = "", max_pool: str = "relu") -> OperatorNetwork:
-    """The operator graph of a torch ``nn.Sequential`` (nested ones are flattened), in float64.
-
-    Supported: Linear, Conv2d (stride, zero padding, groups; no dilation), AvgPool2d,
-    MaxPool1d/2d (stride, padding, dilation, ceil_mode; see `max_pool`), Flatten,
-    BatchNorm1d/2d (inference mode, folded), ReLU, LeakyReLU, Hardtanh, ReLU6, Identity,
-    Dropout (the identity in inference). Anything else (adaptive pools, a max-pool with
-    ``return_indices``) raises `InputError`.
-
-    ``max_pool``: ``"relu"`` turns a max-pool into exact stages ``max(a, b) = a + relu(b − a)``
-    (every K bound applies, loosely); ``"node"`` keeps it as one `MaxPool` node (K_star and
-    K3 only, much tighter; `to_network` still expands it exactly).
-
-    >>> import torch.nn as nn
-    >>> m = nn.Sequential(nn.MaxPool2d(2), nn.Flatten())
-    >>> [type(l).__name__ for l in from_torch(m, (1, 2, 2), max_pool="node").layers]
-    ['MaxPool', 'Reshape']
-    """
-    import torch.nn as nn
-
-    if max_pool not in ("relu", "node"):
-        raise InputError(f"expected max_pool 'relu' or 'node', got {max_pool!r}", path="max_pool")
-    shape = tuple(int(s) for s in input_shape)
-    layers: list[Layer] = []
-    for i, (path, m) in enumerate(_leaves(module, "")):
-        p = path or f"[{i}]"
-        size = _size(shape)
-        if isinstance(m, nn.Linear):
-            if _size(shape) != m.in_features:
-                raise InputError(f"expected {m.in_features} inputs, the previous layer gives {shape}", path=p)
-            if len(shape) != 1:
-                layers.append(Reshape(shape, (size,)))
-            layers.append(Linear.create(_np(m.weight), None if m.bias is None else _np(m.bias), path=p + ".weight"))
-            shape = (m.out_features,)
-        elif isinstance(m, nn.Conv2d):
-            if tuple(m.dilation) != (1, 1) or m.padding_mode != "zeros" or isinstance(m.padding, str):
-                raise InputError("only zero padding given as numbers and dilation 1 are supported", path=p)
-            if len(shape) != 3:
-                raise InputError(f"expected a (C, H, W) input for Conv2d, got {shape}", path=p)
-            op = Conv2d.create(_np(m.weight), None if m.bias is None else _np(m.bias), shape, m.stride, m.padding,
-                               m.groups, path=p + ".weight")
-            layers.append(op)
-            shape = op.out_shape
-        elif isinstance(m, nn.AvgPool2d):
-            if m.ceil_mode or not m.count_include_pad or m.divisor_override is not None:
-                raise InputError("AvgPool2d: only ceil_mode=False, count_include_pad=True, no divisor_override", path=p)
-            op = avg_pool2d(shape, m.kernel_size, m.stride, m.padding)
-            layers.append(op)
-            shape = op.out_shape
-        elif isinstance(m, nn.Flatten):
-            if m.start_dim != 1 or m.end_dim != -1:
-                raise InputError("Flatten: only start_dim=1, end_dim=-1", path=p)
-            layers.append(Reshape(shape, (size,)))
-            shape = (size,)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            if m.training or not m.track_running_stats or m.running_mean is None:
-                raise InputError("BatchNorm: put the module in eval() mode (running statistics are folded)", path=p)
-            layers.append(batch_norm(shape if len(shape) > 1 else (shape[0],), _np(m.running_mean),
-                                     _np(m.running_var), None if m.weight is None else _np(m.weight),
-                                     None if m.bias is None else _np(m.bias), float(m.eps)))
-        elif isinstance(m, nn.ReLU):
-            layers.append(Activation.relu(size))
-        elif isinstance(m, nn.LeakyReLU):
-            layers.append(Activation.leaky(size, float(m.negative_slope)))
-        elif isinstance(m, nn.Hardtanh):  # ReLU6 is one
-            lo, hi = float(m.min_val), float(m.max_val)
-            if not lo < hi:
-                raise InputError("Hardtanh: expected min_val < max_val", path=p)
-            layers.append(Activation.from_pieces(size, [[lo, hi]] * size, [[0.0, 1.0, 0.0]] * size, [lo] * size,
-                                                 "hardtanh"))
-        elif isinstance(m, (nn.Identity, nn.Dropout)):
-            continue
-        elif isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)):
-            k = 1 if isinstance(m, nn.MaxPool1d) else 2
-            if m.return_indices:
-                raise InputError(f"{type(m).__name__}: return_indices=True is not supported", path=p)
-            if len(shape) != k + 1:
-                raise InputError(f"expected a {'(C, L)' if k == 1 else '(C, H, W)'} input for {type(m).__name__}, "
-                                 f"got {shape}", path=p)
-            ops = _pool_layers(shape, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode, path=p,
-                               node=max_pool == "node")
-            layers.extend(ops)
-            shape = ops[-1].out_shape
-        else:
-            raise InputError(f"unsupported layer {type(m).__name__}", path=p)
-    return OperatorNetwork.build(tuple(int(s) for s in input_shape), layers, name)
-
-
-def _leaves(module: Any, prefix: str) -> list[tuple[str, Any]]:
-    import torch.nn as nn
-
-    if isinstance(module, nn.Sequential):
-        out = []
-        for key, child in module.named_children():
-            out.extend(_leaves(child, f"{prefix}[{key}]"))
-        return out
-    return [(prefix, module)]
-
-
-def _np(t: Any) -> np.ndarray:
-    return t.detach().cpu().double().numpy()
 
 
 def to_network(net: OperatorNetwork, name: str = "", source: str = "") -> Any:

@@ -106,9 +106,6 @@ class TorchArrays(NumpyArrays):
     def size(self, a: Any) -> int:
         return int(a.numel())
 
-    def scale_cols(self, a: Any, s: np.ndarray) -> Any:
-        return a * self.asarray(s)
-
     def scale_rows(self, a: Any, s: np.ndarray) -> Any:
         return a * self.asarray(np.asarray(s).reshape(-1, 1))
 

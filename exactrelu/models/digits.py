@@ -39,7 +39,7 @@ def architecture() -> Any:
 
 def maxpool_architecture() -> Any:
     """The same sizes with two 2×2 max-pools instead of the strided convolution (for the
-    float paths' max-pool treatments, `exactrelu.floats.operators.from_torch`'s ``max_pool``)."""
+    float paths' max-pool treatments, `exactrelu.io.torch.operators_from_torch`'s ``max_pool``)."""
     import torch.nn as nn
 
     return nn.Sequential(
@@ -101,10 +101,11 @@ def train(seed: int = 0, epochs: int = 40, build: Callable[[], Any] = architectu
 def save_case(trained: Trained, path: str) -> Any:
     """Write the trained CNN as a case (domain: the box [0, 1]^64); returns the exact `Network`."""
     from ..core.domain import Domain
-    from ..floats.operators import from_torch, to_network
+    from ..floats.operators import to_network
     from ..io.case import write_case
+    from ..io.torch import operators_from_torch
 
-    op = from_torch(trained.module, INPUT_SHAPE, name="digits-cnn")
+    op = operators_from_torch(trained.module, INPUT_SHAPE, name="digits-cnn")
     net = to_network(op, "digits-cnn", SOURCE.format(seed=trained.seed, accuracy=trained.accuracy))
     write_case(net, path, domain=Domain.from_box([[0, 1]] * 64))
     return net
@@ -114,7 +115,8 @@ def module_from_case(net: Any) -> Any:
     """The torch module (float32 weights) of a digits-cnn case's exact `Network`."""
     import torch
 
-    from ..floats.operators import from_torch, to_network
+    from ..floats.operators import to_network
+    from ..io.torch import operators_from_torch
 
     chain = net.chain
     if [a.out_dim for a in chain.affines] != [512, 256, 32, 10] or net.input_dim != 64:
@@ -137,7 +139,7 @@ def module_from_case(net: Any) -> Any:
             lin.weight.copy_(torch.tensor([[float(v) for v in r] for r in aff.weight]))
             lin.bias.copy_(torch.tensor([float(v) for v in aff.bias]))
     m.eval()
-    rebuilt = to_network(from_torch(m, INPUT_SHAPE))
+    rebuilt = to_network(operators_from_torch(m, INPUT_SHAPE))
     if any(a.weight != b.weight or a.bias != b.bias for a, b in zip(rebuilt.chain.affines, chain.affines)):
         raise InputError("the case's matrices are not those of a digits-cnn convolution", path="layers")
     return m

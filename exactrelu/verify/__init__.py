@@ -16,7 +16,15 @@ from __future__ import annotations
 
 from ..core.errors import InputError
 from ..io.case import Case
-from . import bounds, jacobian, lipschitz, parameter_gradient, regions
+from . import (
+    bounds,
+    jacobian,
+    lipschitz,
+    parameter_gradient,
+    properties,
+    regions,
+    smoothing,
+)
 from .check import Check, Checker
 
 CHECKERS: dict[str, Checker] = {
@@ -28,6 +36,8 @@ CHECKERS: dict[str, Checker] = {
     "bounds": bounds.check_bounds,
     "jacobian": jacobian.check_jacobian,
     "parameter_gradient": parameter_gradient.check_parameter_gradient,
+    "properties": properties.check_properties,
+    "smooth": smoothing.check_smooth,
 }
 
 

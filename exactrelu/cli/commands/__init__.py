@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ORDER = ("regions", "lipschitz", "bounds", "jacobian", "certify", "check", "verify", "convert", "plot")
+ORDER = (
+    "regions", "lipschitz", "bounds", "jacobian", "smooth", "range", "prove", "check_result", "certify", "check",
+    "verify", "convert", "plot",
+)
 
 
 @dataclass(frozen=True)

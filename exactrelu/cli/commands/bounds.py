@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "or as a max-pool node (tighter K_star, K3; no K, K1, K2, K4)")
     p.add_argument("--input-shape", metavar="SHAPE", default=None,
                    help="torch file whose first module is not Linear: the input shape without the batch axis, e.g. 1,8,8")
-    p.add_argument("--k2", default="seqlip", choices=("seqlip", "max_sigma"), help="K2's definition (ℓ2)")
+    p.add_argument("--k2", default="seqlip", choices=("seqlip", "max_sigma", "seqlip_inf"),
+                   help="K2's definition: seqlip, max_sigma (ℓ2), seqlip_inf (SeqLip's split in ℓ∞, --norm inf)")
     p.add_argument("--max-nodes", type=int, default=200_000, help="node budget of K's branch and bound")
     p.add_argument("--no-l", action="store_true", help="skip the exact L")
     p.add_argument("--l-time-limit", type=float, default=None, metavar="S", help="time limit for L (then no L)")
@@ -78,14 +79,13 @@ def run(args: argparse.Namespace) -> Outcome:
 def _torch_file_bounds(args: argparse.Namespace, norm: str, options: dict[str, Any]) -> tuple[Any, str]:
     """Float bounds of a ``.pt``/``.pth`` model, read into the float operator graph directly."""
     from ...floats.bounds import bounds
-    from ...floats.operators import from_torch
-    from ...io.torch import input_shape_of, load_module
+    from ...io.torch import input_shape_of, load_module, operators_from_torch
 
     module, shape = load_module(args.case)
     given = parse_input_shape(args.input_shape, args.case)
     name = Path(args.case).stem
     try:
-        opnet = from_torch(module, input_shape_of(module, given or shape), name, max_pool=args.max_pool or "relu")
+        opnet = operators_from_torch(module, input_shape_of(module, given or shape), name, max_pool=args.max_pool or "relu")
     except InputError as e:
         raise e.at(file=args.case) from None
     return bounds(opnet, norm, args.device, backend=args.backend, **options), name

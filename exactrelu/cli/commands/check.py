@@ -1,31 +1,57 @@
-"""``exactrelu check CERT``: re-verify a certificate in exact arithmetic, no LP solver;
-exit 0 when every claim holds, 1 otherwise."""
+"""``exactrelu check CERT [--case CASE]``: re-verify a certificate with the independent
+checker (`exactrelu.checker`: its own reader, exact arithmetic, no LP solver); exit 0
+when every claim holds, 1 otherwise. A malformed certificate is a rejected one (exit 1);
+only an unreadable file or bad options exit 2."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ...check import check_certificate
+from ...checker import Verdict, check_certificate
+from ...checker.reader import Limits, Malformed, load_json, read_case
 from ...core.errors import InputError
-from ...io.case import read_json
 from . import Outcome
 
 NAME = "check"
-HELP = "re-verify a certificate written by 'exactrelu certify' (exit 0 accepted, 1 rejected)"
+HELP = "re-verify a certificate written by 'exactrelu certify' or 'exactrelu prove -o' (exit 0 accepted, 1 rejected)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("certificate", help="certificate file (JSON)")
+    p.add_argument("--case", metavar="CASE", help="also check that the certificate is about this case file (its network and domain)")
+    p.add_argument("--max-digits", type=int, default=Limits().max_digits, metavar="N",
+                   help=f"longest number to read, in decimal digits (default {Limits().max_digits})")
+
+
+def _read(path: Path, limits: Limits) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise InputError(f"the file has {size} bytes, more than the {limits.max_bytes} read", file=str(path))
+        return path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read the file: {e.strerror or e}", file=str(path)) from None
 
 
 def run(args: argparse.Namespace) -> Outcome:
+    if args.max_digits < 1:
+        raise InputError(f"expected a positive integer, got {args.max_digits}", path="--max-digits")
+    limits = Limits(max_digits=args.max_digits)
     path = Path(args.certificate)
-    doc = read_json(path)
+    case = None
+    if args.case is not None:
+        try:
+            case = read_case(load_json(_read(Path(args.case), limits), limits), "", limits)
+        except Malformed as e:
+            raise InputError(f"expected {e.expected}", path=e.path, file=args.case) from None
+    data = _read(path, limits)
     try:
-        v = check_certificate(doc)
-    except InputError as e:
-        raise e.at(file=str(path)) from None
+        doc = load_json(data, limits)
+    except Malformed as e:
+        v = Verdict(False, (f"malformed certificate: {e}",))
+    else:
+        v = check_certificate(doc, limits, case)
     out = {"ok": v.ok, "problems": list(v.problems), "counts": v.counts, "lipschitz": v.lipschitz, "claims_checked": v.claims_checked}
     if v.ok:
         text = f"ACCEPTED {path}: {v.claims_checked} claims verified; " + ", ".join(f"{k} {c}" for k, c in v.counts.items())
