@@ -364,3 +364,17 @@ def test_region_counts_under_each_definition():
 def test_region_counts_are_ordered(net):
     c = enumerate_regions(net).region_counts
     assert c.activation_regions >= c.open_pieces >= c.linear_pieces >= c.affine_maps >= 1
+
+
+@settings(max_examples=15)
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2))
+def test_graph_of_region_objects_reads_as_the_lean_store(net):
+    """A graph whose regions are given as `Region` objects (an edited copy) answers as
+    the lean store does: same edges, kinks, pieces and counts."""
+    import dataclasses
+
+    g = enumerate_regions(net)
+    h = dataclasses.replace(g, regions=tuple(g.regions))
+    assert list(h.graph.edges(data=True)) == list(g.graph.edges(data=True))
+    assert h.kinks == g.kinks and h.piece_labels == g.piece_labels and h.region_counts == g.region_counts
+    assert h.bounded_regions == g.bounded_regions and h == g

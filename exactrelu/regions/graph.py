@@ -176,9 +176,11 @@ class RegionStore(SequenceABC):
         return self._region(self._records[i])
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, RegionStore):
-            return NotImplemented
-        return self._records == other._records and self.forward.net is other.forward.net
+        if isinstance(other, RegionStore):
+            return self._records == other._records and self.forward.net is other.forward.net
+        if isinstance(other, RegionTuple):
+            return other == self
+        return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -208,22 +210,22 @@ class RegionStore(SequenceABC):
     def bounded(self, i: int) -> bool:
         return self._records[i][4]
 
-    def edges(self) -> Iterator[tuple[int, int, fmpq_mat]]:
-        """Every edge (i, j, point) between stored regions, in the order found."""
+    def edges(self) -> Iterator[tuple[int, int, Vector]]:
+        """Every edge (i, j, facet point) between stored regions, in the order found."""
         m = len(self._records)
         for i, j, pt in zip(self._edge_i, self._edge_j, self._edge_point):
             if i < m and j < m:
-                yield i, j, pt
+                yield i, j, column_fractions(pt)
+
+    def edge_pairs(self) -> Iterator[tuple[int, int]]:
+        m = len(self._records)
+        for i, j in zip(self._edge_i, self._edge_j):
+            if i < m and j < m:
+                yield i, j
 
     def flips(self, i: int, j: int) -> tuple[tuple[int, int], ...]:
         """The (layer, neuron) pairs whose states differ between regions i and j."""
-        return tuple(
-            (l, k)
-            for l, (s1, s2) in enumerate(zip(self.pattern(i), self.pattern(j)))
-            if s1 != s2
-            for k, (a, b) in enumerate(zip(s1, s2))
-            if a != b
-        )
+        return _flips(self.pattern(i), self.pattern(j))
 
     def _region(self, rec: tuple[Any, ...]) -> Region:
         key, w, J, c, bounded, farr, points, narr, nvals = rec
@@ -262,6 +264,59 @@ class RegionStore(SequenceABC):
         )
 
 
+class RegionTuple(SequenceABC):
+    """Regions given as `Region` objects (a caller's edited copy, for instance), read
+    through the same questions as a `RegionStore`; the edges come from the facets'
+    neighbours (each edge from its smaller end, as the traversal records them)."""
+
+    def __init__(self, regions: Sequence[Region]) -> None:
+        self._regions = tuple(regions)
+
+    def __len__(self) -> int:
+        return len(self._regions)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._regions[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (RegionTuple, RegionStore)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def pattern(self, i: int) -> Pattern:
+        return self._regions[i].pattern
+
+    def same_map(self, i: int, j: int) -> bool:
+        return self._regions[i].affine_map() == self._regions[j].affine_map()
+
+    def map_key(self, i: int) -> tuple[Any, ...]:
+        return self._regions[i].affine_map()
+
+    def bounded(self, i: int) -> bool:
+        return self._regions[i].bounded
+
+    def edges(self) -> Iterator[tuple[int, int, Vector]]:
+        m = len(self._regions)
+        for i, r in enumerate(self._regions):
+            for f in r.facets:
+                if f.neighbor is not None and i < f.neighbor < m:
+                    yield i, f.neighbor, f.point
+
+    def edge_pairs(self) -> Iterator[tuple[int, int]]:
+        for i, j, _ in self.edges():
+            yield i, j
+
+    def flips(self, i: int, j: int) -> tuple[tuple[int, int], ...]:
+        return _flips(self.pattern(i), self.pattern(j))
+
+
+def _flips(p: Pattern, q: Pattern) -> tuple[tuple[int, int], ...]:
+    """The (layer, neuron) pairs whose states differ between two patterns."""
+    return tuple((l, k) for l, (s1, s2) in enumerate(zip(p, q)) if s1 != s2 for k, (a, b) in enumerate(zip(s1, s2)) if a != b)
+
+
 @dataclass(frozen=True)
 class RegionCounts:
     """How many "linear regions" a network has on its domain, under the definitions that
@@ -293,7 +348,8 @@ class RegionCounts:
 class RegionGraph:
     """The regions of a network on a domain and the facets they share.
 
-    ``regions``: a `RegionStore` (a sequence of `Region`, each materialised when read).
+    ``regions``: a `RegionStore` (a sequence of `Region`, each materialised when read);
+    any other sequence of `Region` is read as a `RegionTuple`.
     ``graph``: networkx graph on region indices, built on first use; each edge has
     ``point`` (a facet witness) and ``neurons`` (the (layer, neuron) pairs whose state
     differs). ``complete`` is False when a limit stopped the traversal. ``deadline`` (a
@@ -305,11 +361,15 @@ class RegionGraph:
 
     network: Network
     domain: Domain
-    regions: RegionStore
+    regions: RegionStore | RegionTuple
     complete: bool = True
     stats: dict[str, Any] = field(default_factory=dict, compare=False)
     deadline: float | None = field(default=None, compare=False)
     _volumes: dict[int, Fraction | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.regions, (RegionStore, RegionTuple)):
+            object.__setattr__(self, "regions", RegionTuple(self.regions))
 
     @property
     def activation_regions(self) -> int:
@@ -320,14 +380,14 @@ class RegionGraph:
         g = nx.Graph()
         g.add_nodes_from(range(len(self.regions)))
         for i, j, point in self.regions.edges():
-            g.add_edge(i, j, point=column_fractions(point), neurons=self.regions.flips(i, j))
+            g.add_edge(i, j, point=point, neurons=self.regions.flips(i, j))
         return g
 
     def facet_joined(self) -> UnionFind:
         """Regions joined by a chain of facets with the same affine map on both sides (a
         fresh `networkx.utils.UnionFind` over region indices, for the caller to extend)."""
         uf = UnionFind(range(len(self.regions)))
-        for i, j, _ in self.regions.edges():
+        for i, j in self.regions.edge_pairs():
             if self.regions.same_map(i, j):
                 uf.union(i, j)
         return uf
@@ -380,7 +440,7 @@ class RegionGraph:
         out = []
         for i, j, point in self.regions.edges():
             if not self.regions.same_map(i, j):
-                out.append(Kink((min(i, j), max(i, j)), column_fractions(point), self.regions.flips(i, j)))
+                out.append(Kink((min(i, j), max(i, j)), point, self.regions.flips(i, j)))
         return tuple(out)
 
     def volume(self, i: int) -> Fraction | None:
