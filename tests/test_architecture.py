@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent / "exactrelu"
 FLOORS: dict[str, int] = {
     "exactrelu.core": 1,
     "exactrelu.polyhedra": 2,
+    "exactrelu.predicates": 2,
     "exactrelu.regions": 3,
     "exactrelu.calculus": 4,
     "exactrelu.clarke": 4,
