@@ -50,8 +50,8 @@ def summary(g: RegionGraph, args: argparse.Namespace) -> Outcome:
     doc["non_differentiable_facets"] = len(g.kinks)
     doc["complete"] = g.complete
     doc["guarantee"] = "exact" if g.complete else "exact lower bound (stopped at a limit)"
-    doc["lps"] = g.stats.get("lps")
-    doc["seconds"] = round(g.stats.get("seconds", 0.0), 4)
+    doc["lps"] = g.diagnostics.get("lps")
+    doc["seconds"] = round(g.diagnostics.get("seconds", 0.0), 4)
     if getattr(args, "volumes", False):
         doc["volumes"] = [None if v is None else format_number(v) for v in g.volumes]
     if getattr(args, "list", False):
