@@ -95,3 +95,34 @@ def test_wide_float32_network_decides_in_floats():
     box = [(F(-1, 2), F(1, 2))] * 5
     fast = relu_bounds(m, box, {})
     assert to_bounds(fast) == exact_bounds(m, box, {})
+
+
+@settings(max_examples=80, deadline=None)
+@given(cases(), st.data())
+def test_checker_floats_equal_the_checkers_rationals(case, data):
+    """The checker's own filter (`exactrelu.checker.floats`) against the checker's own exact code."""
+    from exactrelu.checker.property import _Ctx
+    from exactrelu.checker.reader import read_network
+    from exactrelu.io.case import case_to_json
+
+    net, box, restrict = case
+    ctx = _Ctx(read_network(json_roundtrip(case_to_json(net))), 16, 16, 24)
+    assert ctx.floats is not None
+    node = ctx.node(box, restrict)
+    exact = ctx.bounds(box, restrict)
+    assert (node is None) == (exact is None)
+    if node is None:
+        return
+    assert node.exact()[0] == exact[0]
+    cy = [data.draw(rationals(2, 1)) for _ in range(net.output_dim)]
+    cx = [F(0)] * net.input_dim
+    value = ctx.objective_bound(box, exact[1], cy, cx, F(0), None)
+    for const in (-value, -value + F(1, 10**9), data.draw(rationals(2, 2))):
+        v = value + const
+        assert node.sign(cy, cx, const, None)[0] == (v > 0) - (v < 0)
+
+
+def json_roundtrip(doc):
+    import json
+
+    return json.loads(json.dumps(doc))

@@ -108,22 +108,36 @@ def _lambda_exact(nu: Fraction, sp: Fraction, sm: Fraction) -> int:
     return q.numerator // q.denominator
 
 
-def _step(m: Model, l: int, rows: _Rows, lo: np.ndarray, hi: np.ndarray, lam_given: np.ndarray | None) -> None:
+class _Layer:
+    """One hidden layer's bounds (floats, exact) and what the rule reads off them: which
+    neurons are active, dead or unstable, and the slopes s⁺, s⁻ (the chords rounded to
+    ``2^-SLOPE_BITS``, from exact integers)."""
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.lo, self.hi = lo, hi
+        self.act = lo >= 0
+        self.dead = ~self.act & (hi <= 0)
+        self.unst = ~self.act & ~self.dead
+        self.sp = np.where(self.act | (self.unst & (hi > -lo)), 1.0, 0.0)
+        self.ks: dict[int, Fraction] = {}
+        chord = np.zeros(len(lo))
+        for i in np.nonzero(self.unst)[0]:
+            (an, ad), (bn, bd) = float(lo[i]).as_integer_ratio(), float(hi[i]).as_integer_ratio()
+            den = max(ad, bd)  # powers of 2
+            a, b = an * (den // ad), bn * (den // bd)
+            k = (2 * b * (1 << SLOPE_BITS) + (b - a)) // (2 * (b - a))  # round(b / (b - a) 2^S), ties up
+            self.ks[int(i)] = Fraction(k, 1 << SLOPE_BITS)
+            chord[i] = k / (1 << SLOPE_BITS)
+        self.sm = np.where(self.act, 1.0, np.where(self.unst, chord, 0.0))
+        self.M = np.maximum(np.abs(lo), np.abs(hi))
+
+
+def _step(m: Model, l: int, rows: _Rows, layer: _Layer, lam_given: np.ndarray | None) -> None:
     """One layer down: from ν on layer l's activations to ν on its inputs (module docstring)."""
     nu, enu = rows.nu, rows.enu
-    act = lo >= 0
-    dead = ~act & (hi <= 0)
-    unst = ~act & ~dead
+    lo, hi, act, unst = layer.lo, layer.hi, layer.act, layer.unst
     if lam_given is None:
-        sp = np.where(act | (unst & (hi > -lo)), 1.0, 0.0)
-        chord = np.zeros(len(lo))
-        ks: dict[int, Fraction] = {}
-        for i in np.nonzero(unst)[0]:
-            a, b = Fraction(float(lo[i])), Fraction(float(hi[i]))
-            c = b / (b - a) * (1 << SLOPE_BITS) + Fraction(1, 2)
-            ks[int(i)] = Fraction(c.numerator // c.denominator, 1 << SLOPE_BITS)
-            chord[i] = float(ks[int(i)])
-        sm = np.where(act, 1.0, np.where(unst, chord, 0.0))
+        sp, sm, ks = layer.sp, layer.sm, layer.ks
         fp, amb_p = _round(nu, enu, sp)
         fm, amb_m = _round(nu, enu, sm)
         margin = enu * (1 + 4 * _U) + _TINY
@@ -142,7 +156,7 @@ def _step(m: Model, l: int, rows: _Rows, lo: np.ndarray, hi: np.ndarray, lam_giv
         lam = lam_i / _SCALE
     else:
         lam = lam_given
-    M = np.maximum(np.abs(lo), np.abs(hi))
+    M = layer.M
     res = nu - lam
     t_lo, t_hi = -lam * lo, -lam * hi
     a_lo, a_hi = res * lo, res * hi
@@ -183,10 +197,9 @@ def _box_term(rows: _Rows, lo_x: np.ndarray, hi_x: np.ndarray, ebx: np.ndarray) 
     return v, ev
 
 
-def _backward(m: Model, layer: int, rows: _Rows, layers: FloatLayers, lambdas: Sequence[np.ndarray] | None = None) -> None:
+def _backward(m: Model, layer: int, rows: _Rows, layers: Sequence[_Layer], lambdas: Sequence[np.ndarray] | None = None) -> None:
     for l in range(layer - 1, -1, -1):
-        lo, hi = layers[l]
-        _step(m, l, rows, lo, hi, None if lambdas is None else lambdas[l][None, :])
+        _step(m, l, rows, layers[l], None if lambdas is None else lambdas[l][None, :])
 
 
 def _fractions(layers: FloatLayers) -> list[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]]:
@@ -204,6 +217,7 @@ def relu_bounds(m: Model, box: Box, restrict: Restrict) -> FloatLayers | None:
     hold a bound."""
     lo_x, hi_x, ebx = _float_box(box)
     layers: FloatLayers = []
+    cached: list[_Layer] = []
     pieces: list[list] | None = None
     for l in range(m.hidden):
         W, eW = m.Wf[l], m.eW[l]
@@ -216,7 +230,7 @@ def relu_bounds(m: Model, box: Box, restrict: Restrict) -> FloatLayers | None:
             return v if r < w else -v
 
         rows = _Rows(np.vstack([W, -W]), np.vstack([eW, eW]), np.concatenate([b, -b]), np.concatenate([eb, eb]), exact_nu0)
-        _backward(m, l, rows, layers)
+        _backward(m, l, rows, cached)
         v, ev = _box_term(rows, lo_x, hi_x, ebx)
         f = np.floor(v * _GRID)
         amb = ~rows.ok | (np.floor((v - ev) * _GRID) != f) | (np.floor((v + ev) * _GRID) != f) | ~(np.abs(v) < _LIMIT)
@@ -242,6 +256,7 @@ def relu_bounds(m: Model, box: Box, restrict: Restrict) -> FloatLayers | None:
         if np.any(lo > hi):
             return None
         layers.append((lo, hi))
+        cached.append(_Layer(lo, hi))
     return layers
 
 
@@ -279,7 +294,7 @@ def closes(
         lam_f = [np.array([float(v) for v in row]) for row in lambdas]
         if any(Fraction(float(a)) != a for row, fr in zip(lambdas, lam_f) for a in row):
             raise ValueError("closes() takes multipliers that are floats' exact values")
-    _backward(m, L, rows, layers, lam_f)
+    _backward(m, L, rows, [_Layer(lo, hi) for lo, hi in layers], lam_f)
     if len(c_x):
         cxf = np.array([float(v) for v in c_x])
         ecx = np.array([0.0 if Fraction(float(v)) == v else _U * abs(float(v)) for v in c_x])
