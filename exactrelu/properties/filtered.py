@@ -70,6 +70,12 @@ def usable(m: Model) -> bool:
     return m.all_relu
 
 
+def _is_float(q: Fraction) -> bool:
+    """Whether q is a float's exact value (a short dyadic: the cheap sufficient test)."""
+    d = q.denominator
+    return d & (d - 1) == 0 and d <= 2**900 and abs(q.numerator) < 2**53
+
+
 def _float_box(box: Box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lo = np.array([float(a) for a, _ in box])
     hi = np.array([float(b) for _, b in box])
@@ -271,7 +277,8 @@ def closes(
     lambdas: Sequence[Sequence[Fraction]] | None = None,
 ) -> bool:
     """Whether `propagation.layered_bound` (with the same arguments) is ``> 0`` (``>= 0``
-    when ``strict``), decided exactly; ``lambdas`` must be floats' exact values (LP duals)."""
+    when ``strict``), decided exactly (the floats decide only for multipliers that are
+    floats' exact values, as the LP's duals rounded by `lp.exact_multipliers_all` are)."""
     L = m.hidden
     cy = np.array([float(v) for v in c_y])
     ecy = np.array([0.0 if Fraction(float(v)) == v else _U * abs(float(v)) for v in c_y])
@@ -291,9 +298,9 @@ def closes(
     rows = _Rows(nu[None, :], enu[None, :], np.array([d]), np.array([ed]), exact_nu0)
     lam_f = None
     if lambdas is not None:
+        if not all(_is_float(a) for row in lambdas for a in row):
+            rows.ok[0] = False  # not floats: the exact code below
         lam_f = [np.array([float(v) for v in row]) for row in lambdas]
-        if any(Fraction(float(a)) != a for row, fr in zip(lambdas, lam_f) for a in row):
-            raise ValueError("closes() takes multipliers that are floats' exact values")
     _backward(m, L, rows, [_Layer(lo, hi) for lo, hi in layers], lam_f)
     if len(c_x):
         cxf = np.array([float(v) for v in c_x])
