@@ -70,18 +70,18 @@ def _timed(cmd: list[str], timeout: float, **kw) -> tuple[subprocess.CompletedPr
 
 def run_exactrelu(repo: Path, net: str, prop: str, timeout: float, check: bool = True) -> tuple[str, float, float, float | None, float | None]:
     """(verdict, wall, cpu, check wall, check cpu) of `exactrelu prove` from the checkout ``repo``."""
-    env = dict(os.environ, PYTHONPATH=str(repo))
+    env = dict(os.environ, PYTHONPATH=str(repo))  # and cwd=repo: `python -m` puts the cwd first on sys.path
     with tempfile.TemporaryDirectory() as d:
         cert = Path(d) / "cert.json"
         p, t, cpu = _timed([sys.executable, "-m", "exactrelu", "--json", "prove", net, prop, "-o", str(cert), "--time-limit", str(timeout)],
-                           timeout + 60, env=env)
+                           timeout + 60, env=env, cwd=repo)
         try:
             verdict = json.loads(p.stdout)["result"] if p is not None else "timeout"
         except (json.JSONDecodeError, KeyError):
             verdict = f"error({p.returncode})"
         tc = cc = None
         if verdict == "holds" and check:
-            c, tc, cc = _timed([sys.executable, "-m", "exactrelu", "check", str(cert)], 3600, env=env)
+            c, tc, cc = _timed([sys.executable, "-m", "exactrelu", "check", str(cert)], 3600, env=env, cwd=repo)
             if c is None or c.returncode != 0:
                 verdict = "holds(CERT REJECTED)"
     return verdict, t, cpu, tc, cc
@@ -105,14 +105,15 @@ def main() -> None:
     ap.add_argument("--baseline-check", action="store_true", help="also check the baseline's certificates (slow before the float filter)")
     args = ap.parse_args()
     repo = Path(__file__).resolve().parent.parent
+    baseline = args.baseline.resolve() if args.baseline is not None else None
     head = f"{'instance':26} {'exactrelu':>10} {'Marabou':>9} {'agree':>5} {'wall':>7} {'cpu':>7} {'chk wall':>8} {'chk cpu':>7} {'M wall':>7} {'M cpu':>7} {'wall x':>6} {'cpu x':>6}"
-    if args.baseline is not None:
+    if baseline is not None:
         head += f" {'before':>10} {'b wall':>7} {'b cpu':>7} {'b chk':>7}"
     print(head)
     decided = {"holds", "violated"}
     for spec in args.instances:
         net, prop = instance(spec)
-        before = run_exactrelu(args.baseline, net, prop, args.timeout, args.baseline_check) if args.baseline is not None else None
+        before = run_exactrelu(baseline, net, prop, args.timeout, args.baseline_check) if baseline is not None else None
         ours, t_ours, c_ours, t_check, c_check = run_exactrelu(repo, net, prop, args.timeout)
         theirs, t_theirs, c_theirs = run_marabou(args.marabou_python, net, prop, args.timeout)
         agree = "yes" if ours == theirs else ("-" if not ({ours, theirs} <= decided) else "NO")

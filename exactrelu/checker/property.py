@@ -26,7 +26,10 @@ multiple of ``2^-slope_bits`` (ties up) when ``ν < 0``, swapped for concave σ,
 chord otherwise, then λ rounded to the nearest multiple of ``2^-lambda_bits`` (ties up); a
 point interval at a knot uses the slope on its right; each bound
 rounded outward to a multiple of ``2^-grid_bits``, then cut by the node's splits). A node
-whose cut leaves a neuron no value is empty. A proof of conjunction k is one of:
+whose cut leaves a neuron no value is empty. For ReLU networks the rule is evaluated by
+the checker's own floating-point filter (`exactrelu.checker.floats`: float64 with error
+radii, decided exactly, the `Fraction` code here wherever the floats cannot tell), so an
+ACAS Xu certificate checks in about a second. A proof of conjunction k is one of:
 
 - ``bound`` / ``dual``: weights ``θ >= 0`` on its atoms (and ``y >= 0`` on the input atoms):
   the lower bound of ``Σ θ_j atom_j + Σ y_r input_r`` computed backwards with, per hidden

@@ -29,6 +29,12 @@ intersects it with the branch's restriction (a neuron split). The rule and the
 rounding are part of the certificate format: the independent checker
 (`exactrelu.checker.property`) recomputes them.
 
+The code here is the rule in exact rationals. For ReLU networks the search evaluates the
+same rule with a floating-point filter (`exactrelu.properties.filtered`: float64 with
+rigorous error bounds, these functions where the floats cannot decide); the grids
+(``2^-16`` for bounds, ``2^-24`` for multipliers) are coarse enough that the floats
+decide almost every rounding, and fine enough not to loosen the bounds measurably.
+
 >>> from exactrelu.core.network import Network, affine, activation
 >>> net = Network.from_layers(1, [affine([[1], [-1]]), activation("relu"), affine([[1, 1]])])
 >>> m = Model.of(net)

@@ -4,10 +4,12 @@ input set reaches one of a list of conjunctions of output atoms.
 One `search` runs per input set (`formula.Group`). A node is a box (input splits) and a
 restriction of some neurons to one piece of their activation (neuron splits). At a node:
 
-1. canonical bounds in floats steer; the exact ones (`propagation.exact_bounds`) decide:
-   a branch whose restriction leaves a neuron no value is closed ("empty");
+1. canonical bounds in floats steer; the exact ones decide (`propagation.exact_bounds`,
+   for ReLU networks the same numbers from the floating-point filter
+   `filtered.relu_bounds`): a branch whose restriction leaves a neuron no value is
+   closed ("empty");
 2. a conjunction whose atom has a positive canonical lower bound is closed by that bound,
-   evaluated exactly (`propagation.layered_bound`);
+   evaluated exactly (`propagation.layered_bound`, or its sign by `filtered.closes`);
 3. otherwise the LP relaxation (HiGHS, `lp.solve_relaxation`) proposes multipliers, and
    the layered bound with them, in exact rationals, closes the conjunction when positive
    (a Neumaier–Shcherbina safe dual bound: no exact LP);
