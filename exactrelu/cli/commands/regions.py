@@ -54,8 +54,8 @@ def summary(g: Any, args: argparse.Namespace, volumes: list[Any] | None = None) 
     complete = g.complete and (volumes is None or len(volumes) == len(g.regions))
     doc["complete"] = complete
     doc["guarantee"] = "exact" if complete else "exact lower bound (stopped at a limit)"
-    doc["lps"] = g.stats.get("lps")
-    doc["seconds"] = round(g.stats.get("seconds", 0.0), 4)
+    doc["lps"] = g.diagnostics.get("lps")
+    doc["seconds"] = round(g.diagnostics.get("seconds", 0.0), 4)
     if volumes is not None:
         doc["volumes"] = [None if v is None else format_number(v) for v in volumes]
     if getattr(args, "list", False):
