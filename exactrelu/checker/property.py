@@ -63,6 +63,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
 
+from .floats import ReluFilter, Undecided
 from .reader import (
     PL,
     Affine,
@@ -74,7 +75,6 @@ from .reader import (
     read_network,
     show_number,
 )
-from .floats import ReluFilter, Undecided
 from .verdict import Rejected, Verdict
 
 FORMAT = "exactrelu-property-certificate/1"

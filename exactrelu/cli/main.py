@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib
 import contextlib
+import importlib
 import json
 import os
 import re

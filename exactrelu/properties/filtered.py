@@ -46,7 +46,16 @@ import numpy as np
 from flint import fmpq_mat
 
 from ..core.numbers import to_fmpq, to_fraction
-from .propagation import GRID_BITS, LAMBDA_BITS, SLOPE_BITS, Box, Model, Restrict, piece, row_bound
+from .propagation import (
+    GRID_BITS,
+    LAMBDA_BITS,
+    SLOPE_BITS,
+    Box,
+    Model,
+    Restrict,
+    piece,
+    row_bound,
+)
 
 FloatLayers = list[tuple[np.ndarray, np.ndarray]]  # per hidden layer: (lo, hi), exact values in floats
 

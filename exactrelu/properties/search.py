@@ -52,9 +52,16 @@ from flint import fmpq, fmpq_mat
 from ..core.errors import LimitReached
 from ..core.numbers import format_number, to_fmpq
 from ..polyhedra.lp import INFEASIBLE, OPTIMAL, lp_max
+from .filtered import (
+    FloatLayers,
+    Unrepresentable,
+    closes,
+    relu_bounds,
+    to_bounds,
+    usable,
+)
 from .formula import Atom
 from .lp import exact_multipliers_all, new_highs, solve_relaxation
-from .filtered import FloatLayers, Unrepresentable, closes, relu_bounds, to_bounds, usable
 from .propagation import (
     Bounds,
     Box,

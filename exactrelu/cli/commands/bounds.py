@@ -8,7 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import TORCH_SUFFIXES, Outcome, load, parse_input_shape, positive_float, positive_int
+from . import (
+    TORCH_SUFFIXES,
+    Outcome,
+    load,
+    parse_input_shape,
+    positive_float,
+    positive_int,
+)
 
 NAME = "bounds"
 HELP = "K_star, K, K1, K2, K3, K4 (seed 004), C, C_E (seed 002) and the exact L, for one norm"
@@ -47,10 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> Outcome:
     from ...bounds import bounds
-    from ...core.results import BOUND_NAMES
     from ...core.errors import InputError, LimitReached
     from ...core.norms import parse_norm
     from ...core.report import quantity_text, real_text
+    from ...core.results import BOUND_NAMES
     from ...lipschitz import lipschitz
     from ..console import progress
 
