@@ -205,3 +205,17 @@ def quantity_text(name: str, q: Any, width: int = 6) -> str:
     if shown.startswith("≈ "):  # long exact text: only its decimal (exact in --json)
         return f"{name.ljust(width)} {shown}  [{q.label}]"
     return f"{name.ljust(width)} {sign} {shown}  [{q.label}]"
+
+
+PATTERN_KEY = ("patterns: one state per neuron, hidden layers split by '|'; an even state 2·i means "
+               "piece i of the activation (ReLU: 0 off, 2 on), an odd state 2·j+1 a neuron exactly at "
+               "knot j all over the region")
+
+
+def pattern_text(pattern: Any) -> str:
+    """A region's pattern for people: ``2 0 | 2``.
+
+    >>> pattern_text(((2, 0), (2,)))
+    '2 0 | 2'
+    """
+    return " | ".join(" ".join(str(s) for s in layer) for layer in pattern)

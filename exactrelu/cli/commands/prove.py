@@ -46,7 +46,7 @@ def text(res: ProveResult, net: str, prop: str) -> str:
     if d:
         lines.append(
             f"  search: {d.get('nodes', 0)} nodes, {d.get('leaves', 0)} closed leaves "
-            f"(proofs {d.get('proofs', {})}), {d.get('lps', 0)} float LPs, {d.get('exact_lps', 0)} exact LPs, {d.get('time_s', 0)} s"
+            f"(by {', '.join(f'{k} {v}' for k, v in d.get('proofs', {}).items()) or 'none'}), {d.get('lps', 0)} float LPs, {d.get('exact_lps', 0)} exact LPs, {d.get('time_s', 0)} s"
         )
     return "\n".join(lines)
 

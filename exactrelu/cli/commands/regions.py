@@ -13,9 +13,6 @@ from . import Outcome, load, positive_float, positive_int
 NAME = "regions"
 HELP = "enumerate the activation regions exactly: counts of regions, linear pieces, bounded regions"
 MAX_REGIONS = 100_000
-PATTERN_KEY = ("patterns: one state per neuron, hidden layers split by '|'; an even state 2·i means "
-               "piece i of the activation (ReLU: 0 off, 2 on), an odd state 2·j+1 a neuron exactly at "
-               "knot j all over the region")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,20 +25,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--volumes", action="store_true", help="also give the exact volume of every bounded region")
 
 
-def pattern_text(pattern: Any) -> str:
-    """A region's pattern for people: ``2 0 | 2``.
-
-    >>> pattern_text(((2, 0), (2,)))
-    '2 0 | 2'
-    """
-    return " | ".join(" ".join(str(s) for s in layer) for layer in pattern)
-
-
 def summary(g: Any, args: argparse.Namespace, volumes: list[Any] | None = None) -> Outcome:
     """The JSON document and the table of a (possibly partial) region graph; ``volumes``: those
     computed so far (the rest are left out: a limit stopped them)."""
     from ...core.numbers import format_number
-    from ...core.report import exact, matrix_text, number_text, point_text
+    from ...core.report import (
+        PATTERN_KEY,
+        exact,
+        matrix_text,
+        number_text,
+        pattern_text,
+        point_text,
+    )
 
     whole = g.domain.is_whole
     doc: dict[str, Any] = {

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from ...core.numbers import parse_point
-from ...core.report import exact
+from ...core.report import PATTERN_KEY, exact, pattern_text
 from ...smoothing import METHODS, Smoothed, decimal_interval, smoothed
 from . import Outcome, load, positive_int
 
@@ -107,7 +107,8 @@ def text(res: Smoothed, digits: int = 20) -> str:
     elif "parameter_gradient" in res.diagnostics:
         lines.append(f"parameter gradient: undefined ({res.diagnostics['parameter_gradient']})")
     lines.append(f"{len(res.regions)} activation region(s) of positive probability; the most probable:")
+    lines.append("  " + PATTERN_KEY)
     for r in res.regions[:SHOWN_REGIONS]:
         lo, hi = decimal_interval(r.probability.interval, 8)
-        lines.append(f"  P = [{lo}, {hi}]  pattern {[list(layer) for layer in r.pattern]}")
+        lines.append(f"  P = [{lo}, {hi}]  pattern {pattern_text(r.pattern)}")
     return "\n".join(lines)
