@@ -19,6 +19,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from jsontree import nodes, replace
+
 from exactrelu.checker import check_certificate
 from exactrelu.checker.reader import Malformed, load_json, read_case
 
@@ -29,27 +31,6 @@ ODD_VALUES: list[Any] = [
 ]
 
 
-def _paths(doc: Any, path: tuple = ()) -> list[tuple]:
-    out = [path]
-    if isinstance(doc, dict):
-        for k, x in doc.items():
-            out += _paths(x, path + (k,))
-    elif isinstance(doc, list):
-        for i, x in enumerate(doc[:50]):
-            out += _paths(x, path + (i,))
-    return out
-
-
-def _replace(doc: Any, path: tuple, value: Any) -> Any:
-    if not path:
-        return value
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = value
-    return doc
-
-
 def _dumps(doc: Any) -> bytes:
     return json.dumps(doc, allow_nan=True).encode()
 
@@ -58,7 +39,7 @@ def mutants(data: bytes, seed: int, count: int) -> Iterator[tuple[str, bytes]]:
     """``count`` mutants of a certificate file's bytes, reproducible from ``seed``."""
     rng = random.Random(seed)
     doc = json.loads(data)
-    paths = _paths(doc)
+    paths = [p for p, _ in nodes(doc, per_list=50)]
     for _ in range(count):
         kind = rng.choice(["truncate", "bitflip", "bytes", "encoding", "value", "value", "value", "nesting", "keys", "list"])
         if kind == "truncate":
@@ -78,11 +59,11 @@ def mutants(data: bytes, seed: int, count: int) -> Iterator[tuple[str, bytes]]:
             yield kind, rng.choice([text.encode("utf-16"), b"\xef\xbb\xbf" + data, text.replace('"', "\u201c", 1).encode("latin-1", "replace")])
         elif kind == "value":
             path = rng.choice(paths)
-            yield kind, _dumps(_replace(json.loads(data), path, rng.choice(ODD_VALUES)))
+            yield kind, _dumps(replace(json.loads(data), path, rng.choice(ODD_VALUES)))
         elif kind == "nesting":
             depth = rng.choice([70, 1000, 100_000])
             path = rng.choice(paths)
-            text = _dumps(_replace(json.loads(data), path, "@@"))
+            text = _dumps(replace(json.loads(data), path, "@@"))
             yield kind, text.replace(b'"@@"', b"[" * depth + b"1" + b"]" * depth, 1)
         elif kind == "keys":
             d = json.loads(data)
@@ -99,7 +80,7 @@ def mutants(data: bytes, seed: int, count: int) -> Iterator[tuple[str, bytes]]:
                 yield kind, _dumps(d)
         else:
             path = rng.choice(paths)
-            yield kind, _dumps(_replace(json.loads(data), path, [rng.choice(["1", 1, [1]])] * rng.choice([3, 100_000])))
+            yield kind, _dumps(replace(json.loads(data), path, [rng.choice(["1", 1, [1]])] * rng.choice([3, 100_000])))
 
 
 def _get(doc: Any, path: tuple) -> Any:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from jsontree import nodes, replace
+
 REPO = Path(__file__).resolve().parent.parent
 CASES = sorted(p for p in (REPO / "cases").rglob("*.json") if "models" not in p.parts)
 
@@ -53,42 +55,21 @@ class Outcome:
 # -- mutating JSON documents -------------------------------------------------------------------
 
 
-def _nodes(doc: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
-    out = [(path, doc)]
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out += _nodes(v, path + (k,))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            out += _nodes(v, path + (i,))
-    return out
-
-
-def _set(doc: Any, path: tuple, value: Any) -> Any:
-    if not path:
-        return value
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = value
-    return doc
-
-
 def mutate_doc(doc: Any, rng: random.Random) -> Any:
     """One structural mutation of a parsed case document."""
     doc = copy.deepcopy(doc)
-    nodes = _nodes(doc)
-    path, node = rng.choice(nodes)
+    found = nodes(doc)
+    path, node = rng.choice(found)
     op = rng.choice(["type", "number", "shape", "shape", "unknown-key", "nest", "domain", "drop-key", "layer"])
     if op == "type":
-        return _set(doc, path, copy.deepcopy(rng.choice(VALUES)))
+        return replace(doc, path, copy.deepcopy(rng.choice(VALUES)))
     if op == "number":
-        strings = [(p, n) for p, n in nodes if isinstance(n, (str, int, float)) and not isinstance(n, bool)]
+        strings = [(p, n) for p, n in found if isinstance(n, (str, int, float)) and not isinstance(n, bool)]
         if strings:
             path, _ = rng.choice(strings)
-        return _set(doc, path, rng.choice(HUGE))
+        return replace(doc, path, rng.choice(HUGE))
     if op == "shape":
-        lists = [(p, n) for p, n in nodes if isinstance(n, list) and n]
+        lists = [(p, n) for p, n in found if isinstance(n, list) and n]
         if lists:
             path, lst = rng.choice(lists)
             choice = rng.random()
@@ -100,7 +81,7 @@ def mutate_doc(doc: Any, rng: random.Random) -> Any:
                 lst[:] = lst * rng.randint(2, 4)
         return doc
     if op == "unknown-key":
-        dicts = [(p, n) for p, n in nodes if isinstance(n, dict)]
+        dicts = [(p, n) for p, n in found if isinstance(n, dict)]
         p, d = rng.choice(dicts)
         d[rng.choice(KEYS)] = copy.deepcopy(rng.choice(VALUES))
         return doc
@@ -108,9 +89,9 @@ def mutate_doc(doc: Any, rng: random.Random) -> Any:
         deep: Any = node
         for _ in range(rng.choice([5, 200, 900])):  # deeper: as text, in mutate_case_bytes
             deep = [deep]
-        return _set(doc, path, deep)
+        return replace(doc, path, deep)
     if op == "drop-key":
-        dicts = [(p, n) for p, n in nodes if isinstance(n, dict) and n]
+        dicts = [(p, n) for p, n in found if isinstance(n, dict) and n]
         p, d = rng.choice(dicts)
         del d[rng.choice(sorted(d))]
         return doc

@@ -18,8 +18,8 @@ from exactrelu.core.results import GUARANTEES
 from exactrelu.floats.estimate import lipschitz_lower
 from exactrelu.io.case import Case
 from exactrelu.lipschitz import lipschitz
-from exactrelu.regions import enumerate_regions
 from exactrelu.oracle import check_lipschitz_claim, compare
+from exactrelu.regions import enumerate_regions
 from exactrelu.smoothing import smoothed
 
 NET = Network.from_layers(1, [affine([[1], [-1]]), activation("relu"), affine([[1, 1]])])  # |x|
