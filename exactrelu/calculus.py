@@ -59,8 +59,13 @@ class Derivative:
 def slopes_at(net: Network, x: Sequence[Any], convention: Any = 0) -> tuple[
     tuple[tuple[Scalar, ...], ...], tuple[tuple[int, int, int], ...], tuple[tuple[Fraction, ...], ...]
 ]:
-    """The diagonals ``Δ_l(x)`` under a convention, the knots hit, and the pre-activations."""
+    """The diagonals ``Δ_l(x)`` under a convention, the knots hit, and the pre-activations.
+
+    Off the knots a neuron's slope is its piece's, except where the convention's framework
+    formula has a kink the function has not (``formula_value``: TensorFlow's identity PReLU
+    at 0); such a point is not a knot of the function and is not listed among the knots."""
     conv: Convention = parse_convention(convention)
+    formula = getattr(conv, "formula_value", None)
     pre = net.preactivations(x)
     diags, knots = [], []
     for l, (fns, zs) in enumerate(zip(net.chain.acts, pre)):
@@ -68,7 +73,8 @@ def slopes_at(net: Network, x: Sequence[Any], convention: Any = 0) -> tuple[
         for i, (fn, z) in enumerate(zip(fns, zs)):
             s = fn.state(z)
             if s % 2 == 0:
-                row.append(fn.slopes[s // 2])
+                v = formula(fn, z) if formula is not None else None
+                row.append(fn.slopes[s // 2] if v is None else v)
             else:
                 knots.append((l, i, s // 2))
                 row.append(conv.knot_value(fn, s // 2, l, i))

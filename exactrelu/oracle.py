@@ -116,6 +116,9 @@ class OpPreset:
             return rule_value(rule, fn, knot)
         return Framework(framework).knot_value(fn, knot, layer, neuron)
 
+    def formula_value(self, fn: PiecewiseLinear, z: Fraction) -> Scalar | None:
+        return Framework(OP_PRESETS[self.name][0]).formula_value(fn, z)
+
     def describe(self) -> str:
         return self.name
 

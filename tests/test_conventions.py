@@ -100,3 +100,16 @@ def test_corpus_entries_cite_sources(path):
     for e in doc["expected"]["jacobian"]:
         if e.get("convention") in FRAMEWORKS:
             assert "source" in e and e["source"]
+
+
+def test_identity_prelu_at_zero_is_zero_only_in_tensorflow():
+    """keras PReLU is relu(x) − α·relu(−x): with α = 1 the function is x, yet at 0 each
+    relu' is 0, so TensorFlow's derivative there is 0 (torch's ``x > 0 ? g : α·g`` and
+    flax's ``where(x >= 0, x, α·x)`` give 1). The net is z ↦ PReLU_1(z) at z = x = 0."""
+    from exactrelu.calculus import derivative
+    from exactrelu.core.network import Network, activation, affine
+
+    net = Network.from_layers(1, [affine([[1]], [0]), activation("prelu", alpha=[1]), affine([[1]], [0])])
+    assert [derivative(net, [0], c).matrix for c in FRAMEWORKS] == [((1,),), ((1,),), ((0,),)]
+    assert derivative(net, [0], "tensorflow").knots == ()  # not a knot of the function
+    assert derivative(net, [Fraction(1, 2)], "tensorflow").matrix == ((1,),)

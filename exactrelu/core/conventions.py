@@ -71,6 +71,14 @@ _RULES: dict[str, dict[str, Any]] = {
     },
 }
 
+# Where a framework's formula for an activation has a kink that the function itself has
+# not: keras PReLU computes relu(x) − α·relu(−x), so an identity PReLU (α = 1, no knot)
+# still gets relu'(0) + α·relu'(0) = 0 from TensorFlow at 0 (found by
+# tests/test_tensorflow_preset.py). (framework, kind) -> (the point, the number there).
+_FORMULA_KINKS: dict[tuple[str, str], tuple[Fraction, Fraction]] = {
+    ("tensorflow", "prelu"): (Fraction(0), Fraction(0)),
+}
+
 # The op each framework's rule describes, per activation kind.
 FRAMEWORK_OPS: dict[str, dict[str, str]] = {
     "torch": {
@@ -195,6 +203,18 @@ class Framework:
     def knot_value(self, fn: PiecewiseLinear, knot: int, layer: int, neuron: int) -> Scalar:
         return rule_value(_RULES[self.name][fn.kind], fn, knot)
 
+    def formula_value(self, fn: PiecewiseLinear, z: Fraction) -> Scalar | None:
+        """The number the framework gives at ``z`` where its formula for ``fn`` has a kink
+        that ``fn`` has not (`_FORMULA_KINKS`); None elsewhere.
+
+        >>> from exactrelu.core.activations import leaky_relu
+        >>> identity = leaky_relu(Fraction(1), kind="prelu")    # α = 1: no knot left
+        >>> [Framework(n).formula_value(identity, Fraction(0)) for n in FRAMEWORKS]
+        [None, None, Fraction(0, 1)]
+        """
+        kink = _FORMULA_KINKS.get((self.name, fn.kind))
+        return kink[1] if kink is not None and z == kink[0] else None
+
     def describe(self) -> str:
         return self.name
 
@@ -210,6 +230,10 @@ class PerKnot:
         if (layer, neuron) in self.values:
             return self.values[(layer, neuron)]
         return self.default.knot_value(fn, knot, layer, neuron)
+
+    def formula_value(self, fn: PiecewiseLinear, z: Fraction) -> Scalar | None:
+        formula = getattr(self.default, "formula_value", None)
+        return formula(fn, z) if formula is not None else None
 
     def describe(self) -> str:
         return "per-knot"
