@@ -122,3 +122,36 @@ def test_bad_input_is_an_input_error():
         lipschitz(sawtooth_network(1), "inf", subtrees=0)
     with pytest.raises(InputError):
         lipschitz(sawtooth_network(1), "7", subtrees=2)
+
+
+def _sabotage():
+    import exactrelu.distributed.lipschitz as module
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    module.saved_search_subtree, module.search_subtree = module.search_subtree, boom
+
+
+def _restore():
+    import exactrelu.distributed.lipschitz as module
+
+    module.search_subtree = module.saved_search_subtree
+    del module.saved_search_subtree
+
+
+def test_worker_errors_arrive_as_the_projects_own(dask_clients):
+    from exactrelu.distributed.executor import TaskFailed
+
+    client = dask_clients[1]
+    net = _net(3, [5, 5], seed=1)
+    with pytest.raises(LimitReached) as e:  # raised on the worker, with its partial result
+        lipschitz(net, "inf", client=client, subtrees=2, max_nodes=3)
+    assert e.value.partial.value.guarantee == "certified"
+    client.run(_sabotage)
+    try:
+        with pytest.raises(TaskFailed, match="ZeroDivisionError: boom"):
+            lipschitz(net, "inf", client=client, subtrees=4)
+    finally:
+        client.run(_restore)
+    assert _doc(lipschitz(net, "inf", client=client)) == _doc(single(net, "inf"))

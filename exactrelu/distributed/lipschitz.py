@@ -122,7 +122,7 @@ def _number(text: str | None) -> Fraction | None:
 
 
 def _diagnostics(done: list[SubtreeResult], parts: int, workers: int, t0: float) -> dict[str, Any]:
-    total: dict[str, Any] = {}
+    total: dict[str, Any] = dict.fromkeys(("nodes", "pruned", "infeasible", "leaves", "lps", "exact_lps"), 0)
     for r in done:
         for k, v in r.diagnostics.items():
             if k != "time_s":

@@ -7,6 +7,7 @@ import argparse
 from ...core.errors import LimitReached
 from ...core.norms import parse_norm
 from ...lipschitz import LipschitzResult, lipschitz
+from ..distributed_options import add_options, engine
 from . import Outcome, load
 
 NAME = "lipschitz"
@@ -19,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-nodes", type=int, default=None, help="stop after this many search nodes (exit 3)")
     p.add_argument("--time-limit", type=float, default=None, metavar="S", help="stop after S seconds (exit 3)")
     p.add_argument("--no-prune", action="store_true", help="visit every region (no branch-and-bound pruning)")
+    add_options(p)
 
 
 def _text(res: LipschitzResult, name: str) -> str:
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> Outcome:
     norm = parse_norm(args.norm)
     name = case.network.name or args.case
     try:
-        res = lipschitz(
+        res = engine(args, lipschitz, "lipschitz")(
             case.network, norm, case.domain, max_nodes=args.max_nodes, time_limit=args.time_limit, prune=not args.no_prune
         )
     except LimitReached as e:

@@ -12,6 +12,7 @@ from ...core.errors import LimitReached
 from ...core.numbers import format_number
 from ...core.report import exact
 from ...regions import RegionGraph, enumerate_regions
+from ..distributed_options import add_options, engine
 from . import Outcome, load
 
 NAME = "regions"
@@ -24,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this many seconds (exit 3)")
     p.add_argument("--list", action="store_true", help="also list every region (pattern, witness, J, c)")
     p.add_argument("--volumes", action="store_true", help="also give the exact volume of every bounded region")
+    add_options(p)
 
 
 def _progress() -> Any:
@@ -89,7 +91,7 @@ def run(args: argparse.Namespace) -> Outcome:
     case = load(args.case)
     prog = _progress()
     try:
-        g = enumerate_regions(
+        g = engine(args, enumerate_regions, "regions")(
             case.network, case.domain, max_regions=args.max_regions, time_limit=args.time_limit, progress=prog
         )
     except LimitReached as e:
