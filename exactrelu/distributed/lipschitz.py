@@ -127,10 +127,8 @@ def _diagnostics(done: list[SubtreeResult], parts: int, workers: int, t0: float)
         for k, v in r.diagnostics.items():
             if k != "time_s":
                 total[k] = total.get(k, 0) + v
-    task_s = [r.diagnostics.get("time_s", 0.0) for r in done]
     total.update({"subtrees": parts, "subtrees_done": len(done), "workers": workers,
-                  "task_s_max": round(max(task_s, default=0.0), 6), "task_s_sum": round(sum(task_s), 6),
-                  "time_s": round(time.monotonic() - t0, 6)})
+                  "task_s": [r.diagnostics.get("time_s", 0.0) for r in done], "time_s": round(time.monotonic() - t0, 6)})
     return total
 
 

@@ -146,7 +146,8 @@ def enumerate_regions(
     items = [(portable(net), Domain(n, domain.A + tuple(a for a, _ in c), domain.b + tuple(b for _, b in c)), m,
               max_regions, time_limit) for c in parts]
     found: list[list[tuple[Region, list[Any]]] | None] = [None] * len(parts)
-    stats: dict[str, Any] = {}
+    seconds: list[float | None] = [None] * len(parts)
+    stats: dict[str, Any] = {"task_seconds": seconds}
     with open_executor(workers, scheduler, client) as run:
         if on_cluster is not None and run.client is not None:
             on_cluster(run)
@@ -158,6 +159,7 @@ def enumerate_regions(
                 found[i] = records
                 count += len(records)
                 _add(stats, cell_stats)
+                seconds[i] = round(cell_stats["seconds"], 6)
                 if max_regions is not None and count > max_regions:
                     raise LimitReached(f"stopped after {count} regions in {sum(f is not None for f in found)} "
                                        f"of {len(parts)} cells (--max-regions)")
