@@ -43,7 +43,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -56,42 +55,10 @@ from .core.errors import InputError
 from .core.network import Network
 from .core.norms import abs_matrix, below_in_l2, norm_2, operator_norm, parse_norm
 from .core.numbers import to_fraction
-from .core.results import CERTIFIED, EXACT, Quantity
+from .core.results import CERTIFIED, EXACT, Bounds, Quantity
 
-NAMES = ("K_star", "K", "K1", "K2", "K3", "K4", "C", "C_E")
 K2_DEFINITIONS = ("seqlip", "max_sigma", "seqlip_inf")
 WIDTH = Fraction(1, 2**40)  # width of the certified intervals of ℓ2 sums and products
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """The bounds of one network for one norm.
-
-    ``values``: name -> `Quantity`; ``undefined``: name -> why the bound does not apply;
-    ``diagnostics``: nodes searched for ``K`` and the like.
-    """
-
-    norm: str
-    values: dict[str, Quantity]
-    undefined: dict[str, str] = field(default_factory=dict)
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> Quantity:
-        return self.values[name]
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"norm": self.norm}
-        for name in NAMES:
-            if name in self.values:
-                doc.update(self.values[name].to_json(name))
-            elif name in self.undefined:
-                doc[name] = None
-                doc[f"{name}_undefined"] = self.undefined[name]
-        for name, q in self.values.items():
-            if name not in NAMES:
-                doc.update(q.to_json(name))
-        doc["diagnostics"] = self.diagnostics
-        return doc
 
 
 # -- helpers --------------------------------------------------------------------------------

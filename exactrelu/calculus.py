@@ -25,6 +25,7 @@ import sympy
 from .core.conventions import Convention, Scalar, parse_convention
 from .core.network import Network
 from .core.numbers import fmpq_matrix, matrix_fractions, parse_number
+from .core.results import EXACT
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,18 @@ class Derivative:
     @property
     def on_kink(self) -> bool:
         return bool(self.knots)
+
+    @property
+    def value(self) -> tuple[tuple[Scalar, ...], ...]:
+        return self.matrix
+
+    @property
+    def guarantee(self) -> str:
+        return EXACT
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return {"convention": self.convention, "neurons_on_knots": len(self.knots)}
 
 
 def slopes_at(net: Network, x: Sequence[Any], convention: Any = 0) -> tuple[
@@ -103,6 +116,19 @@ class ParameterGradient:
     weight: tuple[tuple[tuple[tuple[Scalar, ...], ...], ...], ...]
     bias: tuple[tuple[tuple[Scalar, ...], ...], ...]
     knots: tuple[tuple[int, int, int], ...]
+
+    @property
+    def value(self) -> tuple[Any, Any]:
+        """``(weight, bias)``."""
+        return self.weight, self.bias
+
+    @property
+    def guarantee(self) -> str:
+        return EXACT
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return {"neurons_on_knots": len(self.knots)}
 
 
 def parameter_gradient(net: Network, x: Sequence[Any], convention: Any = 0) -> ParameterGradient:

@@ -48,6 +48,7 @@ from .core.domain import Domain
 from .core.errors import InputError
 from .core.network import ActivationLayer, AffineLayer, Network
 from .core.numbers import parse_number
+from .core.results import EXACT
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 
@@ -116,6 +117,19 @@ class ClarkeJacobian:
     def differentiable(self) -> bool:
         """f is differentiable at the point exactly when the hull is a single matrix."""
         return len(self.generators) == 1
+
+    @property
+    def value(self) -> tuple[Matrix, ...]:
+        """The generators of the hull."""
+        return self.generators
+
+    @property
+    def guarantee(self) -> str:
+        return EXACT
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return {"neurons_on_knots": len(self.kinks), "generators": len(self.generators)}
 
     def contains(self, matrix: Sequence[Sequence[Any]]) -> bool:
         """Whether ``matrix`` lies in the hull (exact rational LP)."""
@@ -193,6 +207,19 @@ class ConventionCheck:
     clarke: ClarkeJacobian
     inside: bool
     c_set: sympy.Set | None = None
+
+    @property
+    def value(self) -> bool:
+        """Whether ``DΦ_c(x)`` lies in the Clarke Jacobian (for every c, when symbolic)."""
+        return self.inside
+
+    @property
+    def guarantee(self) -> str:
+        return EXACT
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return self.clarke.diagnostics
 
     @property
     def c_intervals(self) -> tuple[tuple[sympy.Expr, sympy.Expr], ...] | None:

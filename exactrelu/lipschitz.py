@@ -82,6 +82,10 @@ class LipschitzResult:
     jacobian: tuple[tuple[Fraction, ...], ...] | None
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def guarantee(self) -> str:
+        return self.value.guarantee
+
     def to_json(self) -> dict[str, Any]:
         """The SPEC's keys: norm, value, value_float, interval (ℓ2), witness, and more."""
         from .core.numbers import format_number

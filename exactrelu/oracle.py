@@ -391,6 +391,19 @@ class OracleReport:
     has_kinks: bool = True
 
     @property
+    def value(self) -> bool:
+        """Whether the other implementation agreed everywhere it was tested (`ok`)."""
+        return self.ok
+
+    @property
+    def guarantee(self) -> str:
+        return "exact"
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return {"points": len(self.points), "disagreements": len(self.disagreements), "coverage": self.coverage()}
+
+    @property
     def ok(self) -> bool:
         return not self.disagreements and not self.untested
 

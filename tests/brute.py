@@ -15,7 +15,7 @@ its optional domain; `exactrelu.io.case.case_to_json(net, domain)` writes one fo
 network built in Python) and returns, for every region with nonempty interior, its
 pattern, an interior point, its exact Jacobian and offset, and its strict rows. Other test files reuse it
 (for example to brute-force Lipschitz constants as the largest norm of these
-Jacobians).
+Jacobians); `assert_verdict_true` holds a certificate checker's verdict against it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
+
+import numpy
 
 Row = tuple[tuple[Fraction, ...], Fraction]  # a x < b
 
@@ -236,3 +238,31 @@ def full_dimensional_regions(doc: dict[str, Any]) -> list[BruteRegion]:
 
     recurse(0, eye, [Fraction(0)] * n, [], [])
     return out
+
+
+def _norm(J: Sequence[Sequence[Fraction]], norm: str) -> Fraction:
+    if norm == "inf":
+        return max(sum((abs(v) for v in row), Fraction(0)) for row in J)
+    return max(sum((abs(row[k]) for row in J), Fraction(0)) for k in range(len(J[0])))
+
+
+def assert_verdict_true(doc: dict[str, Any], v: Any) -> None:
+    """A checker's verdict on the certificate ``doc`` (its ``counts`` and ``lipschitz``)
+    states the brute force's region count and L_1, L_inf, L_2 on the document's own
+    case; for one-input cases also the linear pieces and bounded regions (intervals in
+    order along the line)."""
+    regions = full_dimensional_regions(doc["case"])
+    assert v.counts["activation_regions"] == len(regions)
+    for norm in ("1", "inf"):
+        if norm in v.lipschitz:
+            assert Fraction(v.lipschitz[norm]) == max(_norm(r.jacobian, norm) for r in regions)
+    if "2" in v.lipschitz:
+        lo, hi = (Fraction(x) for x in doc["lipschitz"]["2"]["value_squared"]["interval"])
+        top = max(numpy.linalg.norm(numpy.array([[float(x) for x in row] for row in r.jacobian]), 2) ** 2 for r in regions)
+        assert float(lo) - 1e-9 * max(1, top) <= top <= float(hi) + 1e-9 * max(1, top)
+    if doc["case"]["input_dim"] == 1:  # intervals in order along the line
+        line = sorted(regions, key=lambda r: r.point[0])
+        maps = [(r.jacobian, r.offset) for r in line]
+        assert v.counts["linear_pieces"] == 1 + sum(a != b for a, b in zip(maps, maps[1:]))
+        if "domain" not in doc["case"]:
+            assert v.counts["bounded_regions"] == max(len(line) - 2, 0)

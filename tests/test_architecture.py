@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent / "exactrelu"
 FLOORS: dict[str, int] = {
     "exactrelu.core": 1,
     "exactrelu.polyhedra": 2,
+    "exactrelu.predicates": 2,
     "exactrelu.regions": 3,
     "exactrelu.calculus": 4,
     "exactrelu.clarke": 4,
@@ -30,8 +31,8 @@ FLOORS: dict[str, int] = {
     "exactrelu.floats": 6,
     "exactrelu.io": 7,
     "exactrelu.io.case": 1,  # the case format itself: core types to and from JSON
+    "exactrelu.io.atomic": 1,  # atomic file writes (io.case writes with it)
     "exactrelu.distributed": 8,
-    "exactrelu.check": 9,
     "exactrelu.checker": 9,
     "exactrelu.certificate": 9,
     "exactrelu.verify": 9,

@@ -164,3 +164,25 @@ def test_l2_claims(net):
             doc = copy.deepcopy(cert)
             doc["lipschitz"]["2"]["region"] = smaller[0]
             assert not check_certificate(doc).ok
+
+
+def test_cli_rejects_malformed_and_other_cases(tmp_path):
+    """A malformed certificate is a rejected one (exit 1, never a traceback); an unreadable
+    file is bad input (exit 2); ``--case`` accepts the certificate's own case only."""
+    from exactrelu.io.case import write_case
+
+    run = [sys.executable, "-m", "exactrelu", "check"]
+    src, other, out = tmp_path / "net.json", tmp_path / "other.json", tmp_path / "cert.json"
+    write_case(_case().network, src)
+    net = Network.from_layers(2, [affine([[1, 0]]), activation("relu"), affine([[1]])])
+    write_case(net, other)
+    out.write_text(json.dumps(certify(_case())))
+    assert subprocess.run(run + [str(out), "--case", str(src)], capture_output=True).returncode == 0
+    res = subprocess.run(run + [str(out), "--case", str(other)], capture_output=True, text=True)
+    assert res.returncode == 1 and "another network" in res.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"format": "exactrelu-certificate/1", "regions": [1e999999999')
+    res = subprocess.run(run + [str(bad)], capture_output=True, text=True)
+    assert res.returncode == 1 and "REJECTED" in res.stdout and "Traceback" not in res.stderr
+    res = subprocess.run(run + [str(tmp_path / "missing.json")], capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr

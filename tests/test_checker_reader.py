@@ -150,3 +150,11 @@ def test_json_size_limit():
     with pytest.raises(Malformed):
         load_json(b"[1, 2, 3]", Limits(max_bytes=4))
     assert load_json('["[[[[", "\\"[[["]', Limits(max_depth=1)) == ["[[[[", '"[[[']  # brackets in strings do not nest
+
+
+def test_work_limit():
+    """A short file cannot ask for a huge pass: 10^5 inputs make a 10^10-entry identity Jacobian."""
+    with pytest.raises(Malformed) as e:
+        read_network(_net([{"type": "relu"}], dim=100_000))
+    assert "max_work" in str(e.value)
+    assert read_network(_net([{"type": "relu"}], dim=300)).input_dim == 300

@@ -297,3 +297,84 @@ def test_float_lp_proposals_agree_with_exact_lps(monkeypatch):
             assert (r.pattern, r.A, r.b, r.bounded) == (s.pattern, s.A, s.b, s.bounded)
             assert [(f.rows, f.neighbor) for f in r.facets] == [(f.rows, f.neighbor) for f in s.facets]
             assert [nf.rows for nf in r.nonfacets] == [nf.rows for nf in s.nonfacets]
+
+
+def test_limits_bound_the_work_after_the_traversal():
+    """Volumes and linear pieces honour the enumeration's deadline: past it they raise
+    `LimitReached` carrying the graph (the volumes found so far stay readable)."""
+    import dataclasses
+
+    from exactrelu.polyhedra.volume import polytope_volume
+
+    net = one_layer([[1, 0], [0, 1], [1, 1]], [0, 0, -1])
+    g = enumerate_regions(net, Domain.from_box([[-2, 2], [-2, 2]]), time_limit=600)
+    assert g.deadline is not None and g.volume(0) is not None
+    late = dataclasses.replace(g, deadline=0.0, _volumes={0: g.volume(0)})
+    with pytest.raises(LimitReached) as e:
+        late.volumes
+    assert e.value.partial is late and late.volumes_found == {0: g.volume(0)}
+    with pytest.raises(LimitReached):
+        polytope_volume([[1, 0], [0, 1], [-1, -1]], [1, 1, 0], deadline=0.0)
+    # two regions with one map whose closures might touch need an LP: past the deadline, a limit
+    same = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, 1]]), activation("relu"), affine([[1, 1, -1]])])
+    h = enumerate_regions(same, time_limit=600)
+    with pytest.raises(LimitReached):
+        dataclasses.replace(h, deadline=0.0).piece_labels
+    assert h.linear_pieces == 5
+
+
+def test_json_output_is_one_document_with_the_float_lp(tmp_path):
+    """From 6 inputs HiGHS proposes bases; its banner must not reach stdout."""
+    import json
+    import random
+    import subprocess
+
+    from exactrelu.io.case import write_case
+
+    rng = random.Random(3)
+    q = lambda: Fraction(rng.randint(-9, 9), rng.randint(1, 4))  # noqa: E731
+    net = Network.from_layers(6, [affine([[q() for _ in range(6)] for _ in range(7)], [q() for _ in range(7)]),
+                                  activation("relu"), affine([[1] * 7])])
+    path = tmp_path / "six.json"
+    write_case(net, path)
+    res = subprocess.run([sys.executable, "-m", "exactrelu", "regions", str(path), "--json"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["activation_regions"] == enumerate_regions(net).activation_regions
+    assert enumerate_regions(net).stats["float_lp_proposals"] > 0
+
+
+def test_region_counts_under_each_definition():
+    """Hand-derived: relu(x) - relu(-x) = x is one affine piece on two activation
+    regions; relu(x) + relu(y) - relu(x + y) is 0 on two opposite quadrants touching
+    only at the origin (6 regions, 6 open pieces, 5 closed pieces, 5 maps); the hat
+    0, x, 2 - x, 0 has two zero regions far apart (4, 4, 4, 3)."""
+    from exactrelu.regions import RegionCounts
+
+    line = enumerate_regions(one_layer([[1], [-1]], [0, 0], out=[[1, -1]]))
+    assert line.region_counts == RegionCounts(2, 1, 1, 1)
+    quads = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, 1]]), activation("relu"), affine([[1, 1, -1]])])
+    assert enumerate_regions(quads).region_counts == RegionCounts(6, 6, 5, 5)
+    hat = Network.from_layers(1, [affine([[1], [1], [1]], [0, -1, -2]), activation("relu"), affine([[1, -2, 1]])])
+    assert enumerate_regions(hat).region_counts == RegionCounts(4, 4, 4, 3)
+
+
+@settings(max_examples=20)
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2))
+def test_region_counts_are_ordered(net):
+    c = enumerate_regions(net).region_counts
+    assert c.activation_regions >= c.open_pieces >= c.linear_pieces >= c.affine_maps >= 1
+
+
+@settings(max_examples=15)
+@given(networks(max_input_dim=2, max_width=3, max_hidden_layers=2))
+def test_graph_of_region_objects_reads_as_the_lean_store(net):
+    """A graph whose regions are given as `Region` objects (an edited copy) answers as
+    the lean store does: same edges, kinks, pieces and counts."""
+    import dataclasses
+
+    g = enumerate_regions(net)
+    h = dataclasses.replace(g, regions=tuple(g.regions))
+    assert list(h.graph.edges(data=True)) == list(g.graph.edges(data=True))
+    assert h.kinks == g.kinks and h.piece_labels == g.piece_labels and h.region_counts == g.region_counts
+    assert h.bounded_regions == g.bounded_regions and h == g

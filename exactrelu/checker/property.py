@@ -164,7 +164,7 @@ def _check(doc: Any, rd: Reader, case: tuple[Net, tuple[Row, ...]] | None) -> Ve
     missing = sorted(set(range(len(disjuncts))) - set(covered))
     if missing:
         raise Rejected(f"groups: disjunct {missing[0]} is in no group")
-    return Verdict(True, counts=stats, claims_checked=stats["proofs"])
+    return Verdict(True, counts=stats, diagnostics={"claims_checked": stats["proofs"]})
 
 
 def _dot(a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction:

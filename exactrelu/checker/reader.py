@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -62,12 +63,16 @@ class Malformed(Exception):
 class Limits:
     """Bounds on what is read. ``max_digits``: decimal digits of one number (numerator
     and denominator, or mantissa and exponent, together); ``max_depth``: JSON nesting;
-    ``max_items``: entries of one list or object; ``max_bytes``: size of one file."""
+    ``max_items``: entries of one list or object; ``max_bytes``: size of one file;
+    ``max_work``: multiplications of one exact pass of a network with its Jacobian
+    (the input dimension times the sum over the canonical chain's affine layers of
+    their in and out sizes), so that a short file cannot ask for an hour of work."""
 
     max_digits: int = 4000
     max_depth: int = 64
     max_items: int = 1_000_000
     max_bytes: int = 1 << 30
+    max_work: int = 10**8
 
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
@@ -444,17 +449,41 @@ def read_network(doc: Any, path: str = "network", limits: Limits = Limits()) -> 
     chain: list[Affine | Activation] = []
     pending: Affine | None = None
     dim = n
+    budget = _Budget(limits.max_work)
     for i, item in enumerate(rd.items(d["layers"], f"{path}.layers", nonempty=True)):
         where = f"{path}.layers[{i}]"
         layer = _layer(rd, item, where, dim)
         if isinstance(layer, Affine):
+            if pending is not None:
+                budget.spend(where, layer.out_dim, layer.in_dim, pending.in_dim)  # composing them
             pending = layer if pending is None else _compose(layer, pending)
             dim = layer.out_dim
         else:
-            chain += [pending or _identity(dim), layer]
+            first = pending or budget.identity(dim, where)
+            budget.spend(where, n, first.in_dim, first.out_dim)
+            chain += [first, layer]
             pending = None
-    chain.append(pending or _identity(dim))
+    last = pending or budget.identity(dim, path)
+    budget.spend(path, n, last.in_dim, last.out_dim)
+    chain.append(last)
     return Net(n, tuple(chain))
+
+
+class _Budget:
+    """The multiplications a network costs so far (`Limits.max_work`)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, path: str, *sizes: int) -> None:
+        self.used += math.prod(sizes)
+        if self.used > self.limit:
+            raise Malformed(path, f"a network of at most {self.limit} multiplications per exact pass (Limits.max_work)")
+
+    def identity(self, n: int, path: str) -> Affine:
+        self.spend(path, n, n)
+        return _identity(n)
 
 
 def _layer(rd: Reader, item: Any, path: str, dim: int) -> Affine | Activation:

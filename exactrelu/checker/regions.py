@@ -579,15 +579,17 @@ def _roots_in(p: Any, lo: Fraction | None, hi: Fraction | None) -> int:
 
 def _check_l2(rd: Reader, raw: Any, jacobians: list[Matrix]) -> str:
     """``L_2^2`` is the root of ``poly`` isolated in ``(lo, hi]``; it is an eigenvalue of the
-    claimed region's ``J^T J`` and no region's ``J^T J`` has a larger one."""
+    claimed region's ``J^T J`` and no region's ``J^T J`` has a larger one (each decided on
+    ``J^T J`` or ``J J^T``, the smaller, whose nonzero eigenvalues are the same; the
+    other one's extra eigenvalues are zeros, below or at every claim)."""
     from flint import fmpq, fmpq_mat, fmpq_poly
 
-    n = len(jacobians[0][0])
+    k = min(len(jacobians[0]), len(jacobians[0][0]))  # the smaller Gram matrix's size
     c = rd.obj(raw, "lipschitz.2", ("value_squared", "region"), ("value_float",))
     vs = rd.obj(c["value_squared"], "lipschitz.2.value_squared", ("poly", "interval"))
     coeffs = rd.vector(vs["poly"], "lipschitz.2.value_squared.poly")
-    if not 2 <= len(coeffs) <= n + 1:
-        raise Malformed("lipschitz.2.value_squared.poly", f"from 2 to {n + 1} coefficients (a degree of at most the input dimension)")
+    if not 2 <= len(coeffs) <= k + 1:
+        raise Malformed("lipschitz.2.value_squared.poly", f"from 2 to {k + 1} coefficients (a degree of at most min(inputs, outputs))")
     lo, hi = rd.vector(vs["interval"], "lipschitz.2.value_squared.interval", 2)
     w = rd.integer(c["region"], "lipschitz.2.region", 0, len(jacobians) - 1)
     q = fmpq_poly([fmpq(v.numerator, v.denominator) for v in coeffs])
@@ -596,9 +598,9 @@ def _check_l2(rd: Reader, raw: Any, jacobians: list[Matrix]) -> str:
     if _roots_in(q, lo, hi) != 1:
         raise Rejected("lipschitz.2: the interval does not isolate one root of the polynomial")
 
-    def charpoly(J: Matrix) -> Any:
+    def charpoly(J: Matrix) -> Any:  # of J^T J or J J^T, the smaller: the same nonzero eigenvalues
         m = fmpq_mat([[fmpq(v.numerator, v.denominator) for v in row] for row in J])
-        return (m.transpose() * m).charpoly()
+        return (m * m.transpose() if m.nrows() < m.ncols() else m.transpose() * m).charpoly()
 
     if _roots_in(q.gcd(charpoly(jacobians[w])), lo, hi) != 1:
         raise Rejected(f"lipschitz.2: the claimed value is not an eigenvalue of regions[{w}]'s J^T J")
@@ -629,7 +631,27 @@ def _check_l2(rd: Reader, raw: Any, jacobians: list[Matrix]) -> str:
         x = Fraction(vf)
         if (x * (1 + tol)) ** 2 <= lo or (x * (1 - tol)) ** 2 > hi:
             raise Rejected(f"lipschitz.2: value_float {vf!r} is not the square root of the claimed value")
-    return f"sqrt of the root of [{', '.join(map(str, coeffs))}] in ({lo}, {hi}]"
+    return _l2_text(coeffs, _roots_in(q, None, hi))
+
+
+def _l2_text(coeffs: Vec, index: int) -> str:
+    """The verified L_2 in one canonical form, whatever interval isolated it: ``sqrt(r)``
+    (or ``r``) for a rational ``L_2^2 = r``, else the index of ``L_2^2`` among the real
+    roots of its polynomial with coprime integer coefficients (lowest degree first).
+
+    >>> _l2_text((Fraction(-9, 4), Fraction(1)), 1), _l2_text((Fraction(-20), Fraction(1)), 1)
+    ('3/2', 'sqrt(20)')
+    >>> _l2_text((Fraction(1, 2), Fraction(-3, 2), Fraction(1, 2)), 2)
+    'sqrt(real root 2 of [1, -3, 1])'
+    """
+    if len(coeffs) == 2:
+        r = -coeffs[0] / coeffs[1]
+        p, q = math.isqrt(r.numerator), math.isqrt(r.denominator)
+        return str(Fraction(p, q)) if p * p == r.numerator and q * q == r.denominator else f"sqrt({r})"
+    scale = math.lcm(*(c.denominator for c in coeffs))
+    ints = [int(c * scale) for c in coeffs]
+    g = math.gcd(*ints) * (1 if ints[-1] > 0 else -1)
+    return f"sqrt(real root {index} of [{', '.join(str(c // g) for c in ints)}])"
 
 
 def check_lipschitz(rd: Reader, raw: Any, listed: list[Listed]) -> dict[str, str]:
@@ -707,4 +729,4 @@ def _check(doc: Any, rd: Reader, case: tuple[Net, tuple[Row, ...]] | None) -> Ve
         claims += 1
     lips = check_lipschitz(rd, d.get("lipschitz", {}), listed)
     claims += len(lips)
-    return Verdict(True, (), counts, lips, claims)
+    return Verdict(True, (), counts, lips, {"claims_checked": claims})

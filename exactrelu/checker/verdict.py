@@ -17,11 +17,19 @@ class Rejected(Exception):
 @dataclass(frozen=True)
 class Verdict:
     """Accepted (``ok``) or not, the problems found (the first one stops the check), and
-    what was verified: the counts and Lipschitz constants the certificate establishes,
-    and how many claims were checked."""
+    what was verified: the counts and Lipschitz constants the certificate establishes;
+    ``diagnostics``: how many claims were checked (``claims_checked``) and the like."""
 
     ok: bool
     problems: tuple[str, ...] = ()
     counts: dict[str, Any] = field(default_factory=dict)
     lipschitz: dict[str, str] = field(default_factory=dict)
-    claims_checked: int = 0
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def value(self) -> bool:
+        return self.ok
+
+    @property
+    def guarantee(self) -> str:
+        return "exact"

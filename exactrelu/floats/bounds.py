@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping
 
@@ -56,7 +55,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.norms import parse_norm
-from ..core.results import CERTIFIED, ESTIMATE, EXACT, Quantity
+from ..core.results import CERTIFIED, ESTIMATE, EXACT, Bounds, Quantity
 from .arithmetic import (
     NUMPY,
     PRECISIONS,
@@ -81,45 +80,6 @@ BNB_NODES = 20_000
 
 
 # --------------------------------------------------------------------------- the result
-
-
-@dataclass(frozen=True)
-class FloatBounds:
-    """The K bounds and L's bracket for one norm, from a float backend.
-
-    Shaped like `exactrelu.bounds.Bounds`: ``values`` maps ``K_star, K, K1, K2, K3, K4``
-    and ``L``, ``L_lower``, ``L_upper`` to `Quantity` (certified values are upper
-    bounds; ``K`` and ``L`` carry ``interval = (lower, upper)`` when their lower end is
-    proven); ``undefined`` maps a bound that does not apply or was not computed to the
-    reason; ``diagnostics`` holds the backend, device, mode, timings and notes.
-    ``witness``: the point of L's lower bound.
-    """
-
-    norm: str
-    values: dict[str, Quantity]
-    undefined: dict[str, str] = field(default_factory=dict)
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-    witness: tuple[float, ...] | None = None
-
-    def __getitem__(self, key: str) -> Quantity:
-        return self.values[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.values
-
-    def to_json(self) -> dict[str, Any]:
-        """The SPEC's keys with ``_float``/``_guarantee``/``_interval`` siblings; ``<name>: null``
-        and ``<name>_undefined`` for a bound not given."""
-        out: dict[str, Any] = {"norm": self.norm}
-        for key, q in self.values.items():
-            out.update(q.to_json(key))
-        for key, why in self.undefined.items():
-            out[key] = None
-            out[f"{key}_undefined"] = why
-        if self.witness is not None:
-            out["L_witness"] = [float(v) for v in self.witness]
-        out["diagnostics"] = self.diagnostics
-        return out
 
 
 # --------------------------------------------------------------------------- the bounds
@@ -155,7 +115,7 @@ def bounds(
     samples: int = 256,
     seed: int = 0,
     domain: Any = None,
-) -> FloatBounds:
+) -> Bounds:
     """Certified K bounds and L's bracket on ``backend``: ``"numpy"`` (the CPU: ``device`` must
     be None or ``"cpu"``) or ``"torch"`` (``device`` None: "cuda" when a GPU is there, else "cpu").
 
@@ -186,7 +146,7 @@ def bounds(
 
 
 def compute(net: Any, norm: Any, xp: NumpyArrays, *, mode: str = "explicit", precision: str = "float64",
-            lower: bool = True, samples: int = 256, seed: int = 0, domain: Any = None) -> FloatBounds:
+            lower: bool = True, samples: int = 256, seed: int = 0, domain: Any = None) -> Bounds:
     """The backend-independent computation behind `bounds` (``xp``: numpy's or torch's arrays)."""
     norm = parse_norm(norm)
     if mode not in ("explicit", "implicit"):
@@ -297,7 +257,7 @@ def compute(net: Any, norm: Any, xp: NumpyArrays, *, mode: str = "explicit", pre
     notes.append("L's lower end is over " + ("R^n" if box is None else "the domain's box")
                  + "; the K bounds hold on every domain")
     diagnostics = {"backend": xp.name, "device": xp.device, "mode": mode, "precision": precision, "seconds": seconds, "notes": notes}
-    return FloatBounds(norm, values, undefined, diagnostics, witness)
+    return Bounds(norm, values, undefined, diagnostics, witness)
 
 
 MAX_POOL_UNDEFINED = ("max-pool node: its Jacobian is a selection matrix, not a diagonal between block "

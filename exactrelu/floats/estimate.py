@@ -70,6 +70,15 @@ class LowerBound:
     evaluations: int
     rechecked: bool
 
+    @property
+    def guarantee(self) -> str:
+        return self.value.guarantee
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return {"float_norm": self.float_norm, "certified_pattern_norm": self.certified_pattern_norm,
+                "evaluations": self.evaluations, "rechecked": self.rechecked}
+
 
 def jacobian_norms(J: np.ndarray, norm: str) -> np.ndarray:
     """Operator norms of a batch of Jacobians (B, out, in).

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from ..core.domain import Domain
 from ..core.errors import InputError
 from ..core.network import ActivationLayer, AffineLayer, Network, activation, affine
 from ..core.numbers import format_number
+from .atomic import write_text_atomic
 
 FORMAT = "exactrelu-network/1"
 _ACTIVATION_KEYS = {
@@ -192,17 +192,9 @@ def write_case(case: Case | Network, path: str | os.PathLike[str], **kwargs: Any
 
 
 def write_json_atomic(doc: Any, path: str | os.PathLike[str]) -> None:
-    """Write JSON to a temporary file beside ``path``, then rename it into place."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(dumps_compact(doc) + "\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a written case is an ordinary file
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON atomically (`exactrelu.io.atomic`: the old file or the whole new one,
+    never half, and no temporary file left on an exception, SIGTERM or SIGINT)."""
+    write_text_atomic(path, [dumps_compact(doc), "\n"])
 
 
 def dumps_compact(doc: Any) -> str:

@@ -1,5 +1,7 @@
-"""Exact polyhedral computation: the exact LP with certificates (`lp`) and volumes (`volume`)."""
+"""Exact polyhedral computation: the exact LP with certificates (`lp`), volumes (`volume`),
+and HiGHS silenced as a float proposer (`highs`)."""
 
+from .highs import FloatLP, quiet_highs
 from .lp import (
     LPStats,
     boundedness,
@@ -16,6 +18,7 @@ from .lp import (
 from .volume import polytope_volume, simplex_volume
 
 __all__ = [
+    "FloatLP",
     "LPStats",
     "boundedness",
     "check_interior",
@@ -27,6 +30,7 @@ __all__ = [
     "lp_max_basis",
     "lp_max_vertex",
     "polytope_volume",
+    "quiet_highs",
     "simplex",
     "simplex_volume",
 ]

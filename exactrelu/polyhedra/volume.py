@@ -16,20 +16,24 @@ Fraction(2, 1)
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from typing import Sequence
 
 from flint import fmpq
 
+from ..core.errors import LimitReached
 from ..core.numbers import to_fmpq, to_fraction
 
 
-def polytope_volume(A: Sequence[Sequence[Fraction]], b: Sequence[Fraction]) -> Fraction:
+def polytope_volume(A: Sequence[Sequence[Fraction]], b: Sequence[Fraction], *, deadline: float | None = None) -> Fraction:
     """The exact n-dimensional volume of the bounded polyhedron ``{A x <= b}`` (0 when it
-    is empty or lower-dimensional). The caller guarantees boundedness."""
+    is empty or lower-dimensional). The caller guarantees boundedness. ``deadline`` (a
+    `time.perf_counter` value): past it, `LimitReached` is raised (checked at every face
+    of the recursion)."""
     rows = [[to_fmpq(v) for v in row] for row in A]
     rhs = [to_fmpq(v) for v in b]
-    return to_fraction(_volume(rows, rhs))
+    return to_fraction(_volume(rows, rhs, deadline))
 
 
 def simplex_volume(vertices: Sequence[Sequence[Fraction]]) -> Fraction:
@@ -48,7 +52,9 @@ def simplex_volume(vertices: Sequence[Sequence[Fraction]]) -> Fraction:
     return abs(to_fraction(m.det())) / factorial(n)
 
 
-def _volume(A: list[list[fmpq]], b: list[fmpq]) -> fmpq:
+def _volume(A: list[list[fmpq]], b: list[fmpq], deadline: float | None) -> fmpq:
+    if deadline is not None and time.perf_counter() > deadline:
+        raise LimitReached("time limit reached while computing a volume")
     n = len(A[0]) if A else 0
     rows: dict[tuple[fmpq, ...], tuple[list[fmpq], fmpq]] = {}
     for a, beta in zip(A, b):
@@ -87,7 +93,7 @@ def _volume(A: list[list[fmpq]], b: list[fmpq]) -> fmpq:
             sub_b.append(gamma - f * beta)
         if not sub_A:
             raise ValueError("unbounded polyhedron")
-        face = _volume(sub_A, sub_b)
+        face = _volume(sub_A, sub_b, deadline)
         if face != 0:
             total += beta / abs(a[k]) * face
     return total / n

@@ -85,6 +85,11 @@ class RangeResult:
     certificates: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     diagnostics: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def value(self) -> tuple[Fraction, Fraction]:
+        """``(min, max)``."""
+        return self.min, self.max
+
     def to_json(self) -> dict[str, Any]:
         return {
             "max": format_number(self.max),

@@ -171,6 +171,15 @@ class ResultCheck:
     certificate: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     diagnostics: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def value(self) -> bool | None:
+        """Whether the claim is right, exactly (None: not decided)."""
+        return self.right
+
+    @property
+    def guarantee(self) -> str:
+        return "exact"
+
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"claimed": self.claimed, "kind": self.kind, "right": self.right}
         for key in ("witness", "replay", "vnncomp", "holds", "counterexample"):

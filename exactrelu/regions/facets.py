@@ -8,16 +8,17 @@ only when those proposals fail does a small exact LP decide (`classify_rows`).
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
 import numpy as np
 from flint import fmpq, fmpq_mat
 
-from ..core.errors import LimitReached
 from ..core.numbers import to_fraction
+from ..polyhedra.highs import FloatLP
 from ..polyhedra.lp import LPStats, dot, facet_point, lp_max_vertex
+from ..predicates import AffineForms, FilterCounts, to_floats
+from .forward import check_deadline
 
 
 def _key(a: Sequence[fmpq], beta: fmpq) -> tuple[fmpq, ...]:
@@ -49,9 +50,9 @@ def row_key(key: Sequence[fmpq], sign: int = 1) -> tuple[Any, ...]:
     return tuple([-v.p for v in key]) + tuple([v.q for v in key])
 
 
-def expand_multipliers(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, Fraction], ...]:
+def expand_multipliers(mu: dict[int, fmpq], groups: list[list[int]]) -> tuple[tuple[int, fmpq], ...]:
     """Multipliers by group -> sparse (row, value) pairs on each group's first row."""
-    return tuple((groups[g][0], Fraction(int(v.p), int(v.q))) for g, v in sorted(mu.items()) if v != 0)
+    return tuple((groups[g][0], v) for g, v in sorted(mu.items()) if v != 0)
 
 
 def classify_rows(
@@ -65,6 +66,7 @@ def classify_rows(
     lp: FloatLP,
     stats: LPStats,
     counts: dict[str, int],
+    signs: FilterCounts | None = None,
 ) -> list[tuple[str, Any]]:
     """Decide for every row (one per half-space) whether it is a facet of ``{A x <= b}``,
     whose interior holds p (``Amat``: A as a matrix): ``("facet", point in its relative interior)`` or
@@ -84,7 +86,10 @@ def classify_rows(
     exact LP over the known facets decide (Clarkson: ``max a_g x`` at most ``b_g``
     proves g redundant, the duals being the multipliers, else a ray towards the optimum
     finds a new facet), and ties fall back to `facet_point`. Floats only choose
-    directions, bases and order; every verdict is exact. Updates ``counts``.
+    directions, bases and order; every verdict is exact. Updates ``counts``, and
+    ``signs`` with the filtered predicates' decisions (`exactrelu.predicates`): a ray's
+    first hit is proposed in floats and proved by the signs of every other row at the
+    exact hit point.
     """
     from scipy.optimize import nnls
 
@@ -92,8 +97,16 @@ def classify_rows(
     n = len(p)
     slack = [bj - v for bj, v in zip(b, (Amat * fmpq_mat(n, 1, p)).entries())]
     verdict: list[tuple[str, Any] | None] = [None] * m
-    Af = np.array([[float(v) for v in row] for row in A], dtype=float).reshape(m, n)
-    bf = [float(v) for v in b]
+    forms = AffineForms(A, b, signs, dim=n)
+    if forms.usable:
+        Af = forms.Af
+        bf = forms.bf.tolist()
+        p_float = to_floats(p)
+        slack_f = None if p_float is None else forms.bf - Af @ p_float
+    else:
+        Af = np.array([[float(v) for v in row] for row in A], dtype=float).reshape(m, n)
+        bf = [float(v) for v in b]
+        slack_f = None
     for g, point in known.items():
         verdict[g] = ("facet", point)
     cheap = 0
@@ -101,6 +114,23 @@ def classify_rows(
     pf: np.ndarray | None = None  # p in floats, once lp holds this region
 
     def shoot(d: Sequence[fmpq]) -> tuple[int, list[fmpq]] | None:
+        """The first row hit, alone, by the ray from p along d, and the hit point; None
+        when no row or several rows are hit first. Floats propose the row; the signs
+        of every other row at the exact hit point prove it (else the exact search)."""
+        if slack_f is not None:
+            d_float = to_floats(d)
+            if d_float is not None:
+                rates = Af @ d_float
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratios = np.where(rates > 0, slack_f / rates, np.inf)
+                j = int(np.argmin(ratios))
+                if np.isfinite(ratios[j]):
+                    r = dot(A[j], d)
+                    if r > 0:
+                        t = slack[j] / r
+                        q = [pk + t * dk for pk, dk in zip(p, d)]
+                        if forms.inside_except(q, j):
+                            return j, q
         best = None
         hit = -1
         tie = False
@@ -122,7 +152,7 @@ def classify_rows(
     for g in order:
         if verdict[g] is not None:
             continue
-        _check_deadline(stats)
+        check_deadline(stats.deadline)
         found = shoot(A[g])
         if found is not None and verdict[found[0]] is None:
             verdict[found[0]] = ("facet", found[1])
@@ -145,7 +175,7 @@ def classify_rows(
                     verdict[g] = ("nonfacet", dominated)
     for g in range(m):
         while verdict[g] is None:
-            _check_deadline(stats)
+            check_deadline(stats.deadline)
             F = [j for j in range(m) if verdict[j] is not None and verdict[j][0] == "facet"]
             if F:
                 # floats propose a direction along which a_g grows and no known facet
@@ -255,78 +285,6 @@ def _cone_certificate(
 _FLOAT_LP_FROM_DIM = 6
 
 
-class FloatLP:
-    """HiGHS on the rows of one region at a time (`load`), in floats, warm-started from
-    one objective to the next: proposes the maximum of ``a_g x`` over the rows other
-    than g (an optimal point and the n rows tight there). It only proposes; exact
-    arithmetic checks. One per enumeration (HiGHS starts on the first `load`; should
-    ``highspy``, a dependency, fail to import, there is none and exact LPs do its work)."""
-
-    def __init__(self) -> None:
-        self.highs: Any = None
-
-    def load(self, Af: np.ndarray, bf: list[float]) -> bool:
-        """Make ``{x : Af x <= bf}`` the polyhedron of the next `maximize` calls;
-        False when highspy is not installed."""
-        if self.highs is False:
-            return False
-        try:
-            import highspy
-        except ImportError:
-            self.highs = False
-            return False
-        if self.highs is None:
-            self.highs = highspy.Highs()
-            self.highs.setOptionValue("output_flag", False)
-            self.highs.setOptionValue("presolve", "off")
-            self.inf = highspy.kHighsInf
-            self.upper = highspy.HighsBasisStatus.kUpper
-            self.optimal = highspy.HighsModelStatus.kOptimal
-            self.unbounded = highspy.HighsModelStatus.kUnbounded
-        m, n = Af.shape
-        self.b = bf
-        self.cols = np.arange(n, dtype=np.int32)
-        self.Af = Af
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, m
-        lp.col_cost_ = np.zeros(n)
-        lp.col_lower_ = np.full(n, -self.inf)
-        lp.col_upper_ = np.full(n, self.inf)
-        lp.row_lower_ = np.full(m, -self.inf)
-        lp.row_upper_ = np.array(bf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.arange(0, m * n + 1, n, dtype=np.int32)
-        lp.a_matrix_.index_ = np.tile(self.cols, m)
-        lp.a_matrix_.value_ = Af.ravel()
-        lp.sense_ = highspy.ObjSense.kMaximize
-        self.highs.passModel(lp)
-        return True
-
-    def maximize(self, g: int) -> tuple[np.ndarray | None, np.ndarray | None, list[int] | None] | None:
-        """``max a_g x`` over the other rows, in floats: ``(x, None, tight)`` with an
-        optimal x and the rows tight there when they are exactly n (else None), or
-        ``(None, ray, None)`` when the maximum is unbounded; None when HiGHS finds
-        neither."""
-        h = self.highs
-        h.changeRowBounds(g, -self.inf, self.inf)
-        h.changeColsCost(len(self.cols), self.cols, self.Af[g])
-        h.run()
-        status = h.getModelStatus()
-        found = None
-        if status == self.optimal:
-            x = np.array(h.getSolution().col_value)
-            tight = [j for j, st in enumerate(h.getBasis().row_status) if st == self.upper]
-            found = (x, None, tight if len(tight) == len(self.cols) else None)
-        elif status == self.unbounded:
-            _, has_ray, ray = h.getPrimalRay()
-            if has_ray:
-                found = (None, np.array(ray), None)
-        h.changeRowBounds(g, -self.inf, self.b[g])
-        if found is None or not np.all(np.isfinite(found[0] if found[0] is not None else found[1])):
-            return None
-        return found
-
-
 def _lp_proposal(
     lp: FloatLP,
     g: int,
@@ -423,11 +381,6 @@ def _vertex_certificates(
             else:
                 hints[h] = B
     return count
-
-
-def _check_deadline(stats: LPStats) -> None:
-    if stats.deadline is not None and time.perf_counter() > stats.deadline:
-        raise LimitReached("time limit reached")
 
 
 def _parallel_certificate(

@@ -15,6 +15,7 @@ from ..core.domain import Domain
 from ..core.errors import InputError
 from ..core.network import Network
 from ..core.numbers import matrix_fractions, to_fmpq, to_fraction
+from ..predicates import AffineForms, FilterCounts
 from .graph import Matrix, Pattern, Vector
 
 # -- layer-by-layer splitting of exact polygons (2-D boxes, no LP) ----------------------------
@@ -37,12 +38,14 @@ class Polygon:
         return abs(s) / 2
 
 
-def split_regions_2d(net: Network, domain: Domain) -> tuple[Polygon, ...]:
+def split_regions_2d(net: Network, domain: Domain, counts: FilterCounts | None = None) -> tuple[Polygon, ...]:
     """The activation regions of a network with 2 inputs on a box, by splitting exact
     polygons layer by layer and neuron by neuron (vertex representations, no LP).
 
     A polygon is split by a neuron's knot line only when the pre-activation minus the
-    knot takes both signs at its vertices, so every piece has positive area and
+    knot takes both signs at its vertices (the filtered predicates decide the neurons
+    clearly on one piece, `exactrelu.predicates`, counted in ``counts``; exact rationals
+    every other one), so every piece has positive area and
     distinct pieces have distinct patterns: the pieces are the activation regions.
 
     >>> from exactrelu.core.network import Network, affine, activation
@@ -62,40 +65,46 @@ def split_regions_2d(net: Network, domain: Domain) -> tuple[Polygon, ...]:
         W, bias = chain.affines[l].W, chain.affines[l].b
         w = len(fns)
         affs = [[_fmpq_pair(fn.piece_affine(k)) for k in range(fn.num_pieces)] for fn in fns]
+        knots = [[to_fmpq(t) for t in fn.knots] for fn in fns]
+        owner = np.array([i for i in range(w) for _ in knots[i]], dtype=np.intp)
         nxt = []
-        knots_f = [[float(t) for t in fn.knots] for fn in fns]
-        shared = all(fn == fns[0] for fn in fns)
         for verts, J, c, pattern in polys:
             G = W * J
             H = W * c + bias
             Gs, Hs = G.entries(), H.entries()
-            filt = _FloatFilter.of(Gs, Hs)
-            bounds = filt.at(verts) if filt is not None else None
-            fixed = _FloatFilter.pieces(bounds, knots_f, shared)
-            # (vertices, states of the neurons decided so far by splitting, float bounds)
-            pieces: list[tuple[list[tuple[fmpq, fmpq]], dict[int, int], Any]] = [(verts, {}, bounds)]
+            # knot t of neuron i as the form t - z_i(v) = (t - h_i) - g_i . v
+            forms = AffineForms(
+                [Gs[2 * i : 2 * i + 2] for i in range(w) for _ in knots[i]],
+                [t - Hs[i] for i in range(w) for t in knots[i]],
+                counts,
+                dim=2,
+            )
+            fixed = _certified_pieces(forms, owner, w, verts)
+            # (vertices, states of the neurons decided so far by splitting, certified pieces)
+            pieces: list[tuple[list[tuple[fmpq, fmpq]], dict[int, int], list[int | None]]] = [(verts, {}, fixed)]
+            fixed = list(fixed)
             for i, fn in enumerate(fns):
                 if fixed[i] is not None:  # certified on one piece over the whole polygon
+                    fixed[i] *= 2
                     continue
                 g = Gs[2 * i : 2 * i + 2]
                 h = Hs[i]
                 if g[0] == 0 and g[1] == 0:
                     fixed[i] = fn.state(to_fraction(h))
                     continue
-                out: list[tuple[list[tuple[fmpq, fmpq]], dict[int, int], Any]] = []
-                for v, s, f in pieces:
-                    piece = _FloatFilter.piece(f, i, knots_f[i])
-                    if piece is not None:
-                        out.append((v, {**s, i: 2 * piece}, f))
+                out: list[tuple[list[tuple[fmpq, fmpq]], dict[int, int], list[int | None]]] = []
+                for v, st, f in pieces:
+                    if f[i] is not None:
+                        out.append((v, {**st, i: 2 * f[i]}, f))
                         continue
                     split = _split_by_knots(v, (), g, h, fn)
                     if len(split) == 1:
-                        out.append((split[0][0], {**s, i: split[0][1][0]}, f))
+                        out.append((split[0][0], {**st, i: split[0][1][0]}, f))
                     else:
-                        out.extend((nv, {**s, i: ns[0]}, filt.at(nv) if filt is not None else None) for nv, ns in split)
+                        out.extend((nv, {**st, i: ns[0]}, _certified_pieces(forms, owner, w, nv)) for nv, ns in split)
                 pieces = out
-            pieces = [(v, tuple(fixed[i] if fixed[i] is not None else s[i] for i in range(w)), f) for v, s, f in pieces]
-            for v, states, _ in pieces:
+            done = [(v, tuple(fixed[i] if fixed[i] is not None else st[i] for i in range(w))) for v, st, _ in pieces]
+            for v, states in done:
                 slopes, inter = [], []
                 for i, (fn, st) in enumerate(zip(fns, states)):
                     if st % 2 == 1:
@@ -120,84 +129,17 @@ def split_regions_2d(net: Network, domain: Domain) -> tuple[Polygon, ...]:
     return tuple(out_polys)
 
 
-@dataclass(frozen=True)
-class _FloatFilter:
-    """A certified float enclosure of one layer's pre-activations on a polygon.
-
-    For z = g·v + h evaluated in binary64 from the exact rationals (each converted with
-    relative error <= 3u), the computed value is within ``1e-12 * (|g|·|v| + |h|) +
-    1e-280`` of the exact one (the true error is below 10u times that sum, u = 2^-53; the
-    margin is a thousandfold). A neuron whose enclosures at every vertex lie strictly
-    between two consecutive knots (also widened by ``1e-12 |t|``) is on that piece on the
-    whole polygon; anything else, or any non-finite number, goes to exact arithmetic."""
-
-    G: Any
-    H: Any
-    Gabs: Any
-    Habs: Any
-
-    @classmethod
-    def of(cls, G: list[fmpq], H: list[fmpq]) -> "_FloatFilter | None":
-        """The filter of ``z = G v + H`` (G: w x 2 row by row, H: w entries)."""
-        try:
-            Gf = np.array([float(v) for v in G]).reshape(len(H), 2)
-            Hf = np.array([float(v) for v in H])
-        except OverflowError:
-            return None
-        if not (np.all(np.isfinite(Gf)) and np.all(np.isfinite(Hf))):
-            return None
-        return cls(Gf, Hf, np.abs(Gf), np.abs(Hf))
-
-    def at(self, verts: list[tuple[fmpq, fmpq]]) -> Any:
-        """Per neuron: (lowest, highest) enclosure bound over the vertices, or None."""
-        if self is None:
-            return None
-        try:
-            V = np.array([[float(x), float(y)] for x, y in verts]).T
-        except OverflowError:
-            return None
-        Z = self.G @ V + self.H[:, None]
-        E = 1e-12 * (self.Gabs @ np.abs(V) + self.Habs[:, None]) + 1e-280
-        lo = (Z - E).min(axis=1)
-        hi = (Z + E).max(axis=1)
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            return None
-        return lo.tolist(), hi.tolist()
-
-    @staticmethod
-    def pieces(bounds: Any, knots: list[list[float]], shared: bool) -> list[int | None]:
-        """The certified state (2 * piece) of every neuron on the whole polygon, or None."""
-        w = len(knots)
-        if bounds is None:
-            return [None] * w
-        if not shared:
-            out: list[int | None] = []
-            for i in range(w):
-                p = _FloatFilter.piece(bounds, i, knots[i])
-                out.append(None if p is None else 2 * p)
-            return out
-        lo, hi = np.array(bounds[0]), np.array(bounds[1])
-        K = np.array(knots[0], dtype=float)
-        if K.size == 0:
-            return [0] * w
-        m = 1e-12 * np.abs(K) + 1e-280
-        j = (lo[:, None] > (K + m)[None, :]).sum(axis=1)
-        nxt = np.where(j < K.size, (K - m)[np.minimum(j, K.size - 1)], np.inf)
-        ok = hi < nxt
-        return [2 * int(jj) if o else None for jj, o in zip(j.tolist(), ok.tolist())]
-
-    @staticmethod
-    def piece(bounds: Any, i: int, knots: list[float]) -> int | None:
-        """The piece neuron i is certified to be on over the whole polygon, or None."""
-        if bounds is None:
-            return None
-        lo, hi = bounds[0][i], bounds[1][i]
-        j = 0
-        while j < len(knots) and lo > knots[j] + 1e-12 * abs(knots[j]) + 1e-280:
-            j += 1
-        if j < len(knots) and not hi < knots[j] - 1e-12 * abs(knots[j]) - 1e-280:
-            return None
-        return j
+def _certified_pieces(forms: AffineForms, owner: np.ndarray, w: int, verts: list[tuple[fmpq, fmpq]]) -> list[int | None]:
+    """For each neuron, the piece it is on over the whole polygon when the filtered
+    signs of ``t - z`` at every vertex decide it for each of its knots t (one strict
+    sign per knot at all the vertices), else None. ``owner``: the neuron of each row."""
+    S = forms.float_signs(verts)
+    if S.shape[0] == 0:
+        return [0] * w
+    strict = (S.min(axis=1) == S.max(axis=1)) & (S[:, 0] != 0)
+    open_knots = np.bincount(owner, weights=~strict, minlength=w)
+    below = np.bincount(owner, weights=S[:, 0] < 0, minlength=w)
+    return [int(p) if o == 0 else None for p, o in zip(below.tolist(), open_knots.tolist())]
 
 
 def _fmpq_pair(pair: tuple[Fraction, Fraction]) -> tuple[fmpq, fmpq]:

@@ -3,11 +3,9 @@
 `enumerate_regions(net, domain)` starts from the region of a point and crosses every
 facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
 
-* A region is identified by its activation pattern (one state per hidden neuron, as
-  `PiecewiseLinear.state`: ``2i`` inside piece i; ``2j+1`` exactly at knot j, which only
-  happens for a neuron whose pre-activation is constant on the region). Given the
-  pattern, every pre-activation is affine, ``z = G x + h``, and the region is
-  ``{x : knot_{j-1} < z_i < knot_j for every non-constant neuron} ∩ domain``.
+* A region is identified by its activation pattern, which determines its rows
+  (`exactrelu.regions.forward`); regions are stored lean (`RegionStore`: the
+  pattern, witness, map and certificates, not the rows) and materialised on access.
 * Facets are decided exactly: rays shot from the region's interior point find facets
   with a rational witness and no LP (the first hyperplane a ray meets, alone, is a
   facet). Floats propose the rays' directions (nonnegative least squares: a direction
@@ -18,7 +16,10 @@ facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
   facet not yet found; an optimal vertex proves, by one exact solve, every other row
   in its normal cone redundant. Only when these proposals fail does a small exact LP
   over the known facets decide (Clarkson; `exactrelu.polyhedra.lp`). No float decides
-  anything. A facet shared with a region processed earlier is known, with its point
+  anything unless its rounding error is bounded: a ray's first hit is proposed in
+  floats and proved by the filtered signs (`exactrelu.predicates`) of every other row
+  at the exact hit point; the counts of those signs (decided by the filter, fallen
+  back to exact arithmetic) are in the graph's ``stats``. A facet shared with a region processed earlier is known, with its point
   (checked exactly) and neighbour. A recession ray of an earlier region, checked by
   one product, often proves a region unbounded.
 * Witnesses are rounded to small dyadic rationals when (checked exactly) still
@@ -28,8 +29,8 @@ facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
   neuron of a later layer sits at a knot); otherwise, from a rational point p in the
   facet's relative interior and its outward normal u, one forward pass on (value,
   directional derivative) gives the pattern across, for all neurons that switch at p
-  at once. A certified interior point of the neighbour is ``p + ε u`` (its forward
-  pass checks the pattern).
+  at once. A certified interior point of the neighbour is ``p + ε u``: strictly inside
+  every row of the pattern found, it proves that pattern.
 
 A facet of a region is shared with exactly one region on its other side: a neuron at
 its knot somewhere in the facet's relative interior is, by continuity, either at its
@@ -48,159 +49,69 @@ traversal is complete.
 
 from __future__ import annotations
 
-import bisect
 import random
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
-import networkx as nx
 from flint import fmpq, fmpq_mat
 
 from ..core.domain import Domain
 from ..core.errors import InputError, LimitReached
 from ..core.network import Network
-from ..core.numbers import matrix_fractions, to_fraction
+from ..core.numbers import to_fmpq
+from ..polyhedra.highs import FloatLP
 from ..polyhedra.lp import LPStats, boundedness, dot, interior_point
-from .facets import (
-    FloatLP,
-    classify_rows,
-    coincident_groups,
-    expand_multipliers,
-    row_key,
-)
-from .graph import Facet, NonFacet, Pattern, Region, RegionGraph, Vector
+from ..predicates import FilterCounts
+from .facets import classify_rows, coincident_groups, expand_multipliers, row_key
+from .forward import Forward, Pattern, Rows
+from .graph import RegionGraph, RegionStore
 
-# -- the forward pass that gives a region ---------------------------------------------------
+# a facet and a non-facet as `RegionStore.append` takes them
+_Facet = tuple[tuple[int, ...], fmpq_mat, int | None]
+_NonFacet = tuple[tuple[int, ...], tuple[tuple[int, fmpq], ...], fmpq]
+
+
+# -- a region from a crossing ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Act:
-    """A PL activation with its knots and per-piece affine maps as ``fmpq``."""
+class _Queued:
+    """A region found but not yet processed: its pattern and the crossing that enters it
+    (the point p and direction u of `_build`). Its rows are built only when it is
+    processed, so that a long queue holds no H-representations."""
 
-    knots: tuple[fmpq, ...]
-    slopes: tuple[fmpq, ...]
-    inter: tuple[fmpq, ...]
-
-    @classmethod
-    def of(cls, fn: Any) -> "_Act":
-        pairs = [fn.piece_affine(k) for k in range(fn.num_pieces)]
-        return cls(tuple(_q(t) for t in fn.knots), tuple(_q(s) for s, _ in pairs), tuple(_q(t) for _, t in pairs))
-
-    def state(self, z: fmpq) -> int:
-        j = bisect.bisect_left(self.knots, z)
-        return 2 * j + 1 if j < len(self.knots) and self.knots[j] == z else 2 * j
-
-    def value(self, z: fmpq, st: int) -> fmpq:
-        piece = st // 2
-        return self.slopes[piece] * z + self.inter[piece]
-
-
-def _tables(net: Network) -> tuple[tuple[_Act, ...], ...]:
-    return tuple(tuple(_Act.of(fn) for fn in fns) for fns in net.chain.acts)
+    key: bytes  # the pattern, as `RegionStore.key`
+    point: fmpq_mat
+    direction: fmpq_mat
 
 
 @dataclass
-class _Built:
-    pattern: Pattern
-    A: list[list[fmpq]]
-    b: list[fmpq]
-    labels: list[tuple[Any, ...]]
-    J: fmpq_mat
-    c: fmpq_mat
-    witness: list[fmpq]
-    M: fmpq_mat  # A as a matrix
+class _Built(Rows):
+    """A region's rows with a certified interior point."""
+
+    witness: list[fmpq] = field(default_factory=list)
 
 
-def _build(
-    net: Network,
-    acts: tuple[tuple[_Act, ...], ...],
-    dom_A: list[list[fmpq]],
-    dom_b: list[fmpq],
-    dom_idx: list[int],
-    p: list[fmpq],
-    u: list[fmpq],
-) -> _Built | None:
-    """The region entered from p in direction u (None when u is tangent to a neuron's
-    knot set at p, so that the direction does not decide)."""
-    chain = net.chain
-    n = net.input_dim
-    x = fmpq_mat(n, 1, p)
-    um = fmpq_mat(n, 1, u)
-    J = fmpq_mat(n, n, [fmpq(1) if i == j else fmpq(0) for i in range(n) for j in range(n)])
-    c = fmpq_mat(n, 1, [fmpq(0)] * n)
-    v = x
-    pattern = []
-    A: list[list[fmpq]] = []
-    b: list[fmpq] = []
-    labels: list[tuple[Any, ...]] = []
-    for l, fns in enumerate(chain.acts):
-        W, bias = chain.affines[l].W, chain.affines[l].b
-        G = W * J
-        h = W * c + bias
-        z = W * v + bias
-        dz = G * um
-        Gt = G.table()
-        zs, hs = z.entries(), h.entries()
-        zero_row = [_ZERO] * n
-        w = len(fns)
-        states = []
-        slopes = []
-        inter = []
-        vals = []
-        for i in range(w):
-            fn = acts[l][i]
-            zi = zs[i]
-            grow = Gt[i]
-            constant = grow == zero_row
-            st = fn.state(zi)
-            if st % 2 == 1 and not constant:
-                d = dz[i, 0]
-                if d == 0:
-                    return None
-                st = st + 1 if d > 0 else st - 1
-            states.append(st)
-            if st % 2 == 1:  # constant at a knot: output is the constant fn(knot)
-                slopes.append(fmpq(0))
-                inter.append(fn.value(zi, st))
-                vals.append(inter[-1])
-                continue
-            piece = st // 2
-            slopes.append(fn.slopes[piece])
-            inter.append(fn.inter[piece])
-            vals.append(slopes[-1] * zi + inter[-1])
-            if constant:
-                continue
-            hi = hs[i]
-            if piece > 0:
-                A.append([-e for e in grow])
-                b.append(hi - fn.knots[piece - 1])
-                labels.append((l, i, piece - 1, -1))
-            if piece < len(fn.knots):
-                A.append(grow)
-                b.append(fn.knots[piece] - hi)
-                labels.append((l, i, piece, 1))
-        pattern.append(tuple(states))
-        diag = [_ZERO] * (w * w)
-        for k in range(w):
-            diag[k * w + k] = slopes[k]
-        D = fmpq_mat(w, w, diag)
-        J = D * G
-        c = D * h + fmpq_mat(w, 1, inter)
-        v = fmpq_mat(w, 1, vals)
-    W, bias = chain.affines[-1].W, chain.affines[-1].b
-    J = W * J
-    c = W * c + bias
-    for k, row, bk in zip(dom_idx, dom_A, dom_b):
-        A.append(row)
-        b.append(bk)
-        labels.append(("domain", k))
-    # certified interior point p + eps u
-    Am = fmpq_mat(len(A), n, [v for row in A for v in row])
+def _build(forward: Forward, p: list[fmpq], u: list[fmpq], pattern: Pattern | None, deadline: float | None) -> _Built | None:
+    """The region entered from p in direction u, with the certified interior point
+    ``p + eps u`` (eps half the smallest exact ratio slack / rate, then rounded to a
+    simple point still inside, `_simple_interior`). ``pattern``: that region's pattern
+    when already known (from the crossing), else found by `Forward.pattern_entered`
+    (None when u is tangent to a neuron's knot set at p, so that the direction does not
+    decide). The interior point proves the pattern: strictly inside every row of it,
+    it has that pattern. Past ``deadline``, `LimitReached`."""
+    if pattern is None:
+        pattern = forward.pattern_entered(p, u, deadline)
+        if pattern is None:
+            return None
+    rows = forward.rows_of(pattern, deadline)
+    n = len(p)
+    Am, b = rows.M, rows.b
     eps = None
-    for bk, ap, rate in zip(b, (Am * x).entries(), (Am * um).entries()):
+    for bk, ap, rate in zip(b, (Am * fmpq_mat(n, 1, p)).entries(), (Am * fmpq_mat(n, 1, u)).entries()):
         slack = bk - ap
         if slack < 0 or (slack == 0 and rate >= 0):
             raise AssertionError("crossing point is not on the region's closure")
@@ -210,7 +121,7 @@ def _build(
                 eps = t
     eps = fmpq(1) if eps is None else eps / 2
     witness = _simple_interior(Am, b, [pi + eps * ui for pi, ui in zip(p, u)])
-    return _Built(tuple(pattern), A, b, labels, J, c, witness, Am)
+    return _Built(rows.pattern, rows.A, rows.b, rows.labels, rows.J, rows.c, rows.M, witness)
 
 
 def _simple_interior(A: fmpq_mat, b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
@@ -227,45 +138,6 @@ def _simple_interior(A: fmpq_mat, b: list[fmpq], x: list[fmpq]) -> list[fmpq]:
 
 
 _HALF = fmpq(1, 2)
-_ZERO = fmpq(0)
-
-
-def _pattern_across(net: Network, acts: tuple[tuple[_Act, ...], ...], p: list[fmpq], u: list[fmpq]) -> Pattern | None:
-    """The pattern just across p in direction u, from values and directional
-    derivatives only (no Jacobian unless a neuron sits at a knot with zero derivative,
-    where constancy decides). None when u does not decide a neuron."""
-    chain = net.chain
-    n = net.input_dim
-    v = fmpq_mat(n, 1, p)
-    dv = fmpq_mat(n, 1, u)
-    slopes_so_far: list[list[fmpq]] = []
-    pattern = []
-    for l in range(len(acts)):
-        W, bias = chain.affines[l].W, chain.affines[l].b
-        z = W * v + bias
-        dz = W * dv
-        w = len(acts[l])
-        states, vals, dvals, slopes = [], [], [], []
-        for i, fn in enumerate(acts[l]):
-            zi = z[i, 0]
-            st = fn.state(zi)
-            d = dz[i, 0]
-            value = fn.value(zi, st)
-            if st % 2 == 1:
-                if d != 0:
-                    st = st + 1 if d > 0 else st - 1
-                elif not _constant(net, slopes_so_far, l, i):
-                    return None
-            states.append(st)
-            s = fmpq(0) if st % 2 == 1 else fn.slopes[st // 2]
-            vals.append(value)
-            dvals.append(s * d)
-            slopes.append(s)
-        pattern.append(tuple(states))
-        slopes_so_far.append(slopes)
-        v = fmpq_mat(w, 1, vals)
-        dv = fmpq_mat(w, 1, dvals)
-    return tuple(pattern)
 
 
 def _flip_across(R: _Built, rows: list[int], last_knot: int) -> Pattern | None:
@@ -290,23 +162,6 @@ def _flip_across(R: _Built, rows: list[int], last_knot: int) -> Pattern | None:
     return R.pattern[:l] + (tuple(states),) + R.pattern[l + 1 :]
 
 
-def _q(x: Fraction) -> fmpq:
-    return fmpq(x.numerator, x.denominator)
-
-
-def _constant(net: Network, slopes: list[list[fmpq]], l: int, i: int) -> bool:
-    """Whether neuron i of hidden layer l has zero gradient given the earlier slopes."""
-    chain = net.chain
-    n = net.input_dim
-    J = fmpq_mat(n, n, [fmpq(1) if a == b else fmpq(0) for a in range(n) for b in range(n)])
-    for k in range(l):
-        G = chain.affines[k].W * J
-        w = G.nrows()
-        J = fmpq_mat(w, n, [slopes[k][r] * G[r, c] for r in range(w) for c in range(n)])
-    G = chain.affines[l].W * J
-    return all(G[i, c] == 0 for c in range(n))
-
-
 def _on_facet_only(A: fmpq_mat, b: list[fmpq], points: list[tuple[int, Sequence[fmpq]]]) -> list[bool]:
     """For each ``(g, x)``: whether ``a_g x = b_g`` and ``a_j x < b_j`` for every other
     row j (exact; one matrix product for all the points)."""
@@ -324,26 +179,7 @@ def _on_facet_only(A: fmpq_mat, b: list[fmpq], points: list[tuple[int, Sequence[
 
 
 
-def _frac_vec(v: Sequence[fmpq]) -> Vector:
-    return tuple([Fraction(int(e.p), int(e.q)) for e in v])
-
-
-
 # -- traversal -------------------------------------------------------------------------------
-
-
-def _domain_rows(domain: Domain) -> tuple[list[list[fmpq]], list[fmpq], list[int]]:
-    """The domain's nonzero rows, and their indices in ``domain.A``."""
-    A, b, idx = [], [], []
-    for k, (row, bk) in enumerate(zip(domain.A, domain.b)):
-        if all(v == 0 for v in row):
-            if bk < 0:
-                raise InputError("the domain is empty (a row 0 <= b with b < 0)", path=f"domain.b[{k}]")
-            continue
-        A.append([fmpq(v.numerator, v.denominator) for v in row])
-        b.append(fmpq(bk.numerator, bk.denominator))
-        idx.append(k)
-    return A, b, idx
 
 
 def _directions(n: int, seed: int = 0) -> Any:
@@ -381,143 +217,247 @@ def enumerate_regions(
     domain = domain if domain is not None else Domain.whole(n)
     if domain.dim != n:
         raise InputError(f"expected a domain of dimension {n}, got {domain.dim}", path="domain")
-    t0 = time.perf_counter()
-    stats = LPStats(deadline=None if time_limit is None else t0 + time_limit)
-    dom_A, dom_b, dom_idx = _domain_rows(domain)
-    acts = _tables(net)
-    if start is None:
-        if dom_A:
-            res = interior_point(dom_A, dom_b, dim=n, stats=stats)
-            if not res.nonempty:
-                raise InputError("the domain has an empty interior", path="domain")
-            p0 = [fmpq(v.numerator, v.denominator) for v in res.point]
-        else:
-            p0 = [fmpq(0)] * n
-    else:
-        if len(start) != n:
-            raise InputError(f"expected a start point of dimension {n}", path="start")
-        p0 = [fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in start]
-        if not all(dot(a, p0) < bk for a, bk in zip(dom_A, dom_b)):
-            raise InputError("the start point is not in the interior of the domain", path="start")
-    built = None
-    for tries, u in enumerate(_directions(n)):
-        built = _build(net, acts, dom_A, dom_b, dom_idx, p0, u)
-        if built is not None:
-            break
-        if tries > 50:
-            raise AssertionError("no generic direction found")
-    assert built is not None
-    index: dict[Pattern, int] = {}
-    regions: list[Region] = []
-    edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]] = {}
-    counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
-    converted: dict[tuple[Any, ...], Vector] = {}
-    try:
-        domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=n, stats=stats).bounded
+    if max_regions is not None and max_regions < 0:
+        raise InputError(f"expected a nonnegative number of regions, got {max_regions}", path="max_regions")
+    traversal = _Traversal(net, domain, max_regions, time_limit, progress)
+    return traversal.run(start)
 
-        index[built.pattern] = 0
-        pending: list[_Built] = [built]
-        # for each region not yet processed, the facets already found from processed
-        # neighbours: (key of its row as seen from the region) -> (point, neighbour,
-        # the point as Fractions)
-        entry: dict[int, dict[tuple[Any, ...], tuple[list[fmpq], int, Vector]]] = {}
-        queue = deque([0])
-        # recession rays of regions found unbounded, most recently useful first: a
-        # neighbour shares most facets, so one often proves it unbounded by one product
-        rays: list[fmpq_mat] = []
-        lp = FloatLP()
-        while queue:
-            i = queue.popleft()
-            if max_regions is not None and len(regions) >= max_regions:
-                raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {len(regions)} regions (--max-regions)")
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)")
-            R = pending[i]
-            groups, keys, hkeys = coincident_groups(R.A, R.b)
-            facets: list[Facet] = []
-            nonfacets: list[NonFacet] = []
-            rep_A = [R.A[g[0]] for g in groups]
-            rep_b = [R.b[g[0]] for g in groups]
-            rep_M = R.M if len(groups) == len(R.A) else fmpq_mat(len(rep_A), n, [v for row in rep_A for v in row])
-            ent = entry.pop(i, {})
-            known: dict[int, list[fmpq]] = {}
-            known_neighbors: dict[int, int] = {}
-            known_fpoints: dict[int, Vector] = {}
-            if ent:
-                # shared facets: each point (checked exactly) is on its row and strictly
-                # inside every other row
-                cands = [(gi, shared) for gi, shared in ((gi, ent.get(k)) for gi, k in enumerate(hkeys)) if shared is not None]
-                for (gi, shared), ok in zip(cands, _on_facet_only(rep_M, rep_b, [(gi, shared[0]) for gi, shared in cands])):
-                    if ok:
-                        known[gi] = shared[0]
-                        known_neighbors[gi] = shared[1]
-                        known_fpoints[gi] = shared[2]
-            counts["shared_facets"] += len(known)
-            last_knot = max((l for l, states in enumerate(R.pattern) if any(st % 2 for st in states)), default=-1)
-            verdicts = classify_rows(rep_A, rep_M, rep_b, keys, hkeys, R.witness, known, lp, stats, counts)
-            facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
-            for gi, g in enumerate(groups):
-                rows_g = tuple(g)
-                known_neighbor = known_neighbors.get(gi)
-                kind, data = verdicts[gi]
-                if kind == "nonfacet":
-                    mu, lam = data
-                    nonfacets.append(NonFacet(rows_g, expand_multipliers(mu, groups), lam))
-                    continue
-                point = data
-                on_boundary = any(R.labels[k][0] == "domain" for k in g)
-                if on_boundary:
-                    facets.append(Facet(rows_g, _frac_vec(point), None))
-                    continue
-                if known_neighbor is not None:
-                    j = known_neighbor
-                    fpoint = known_fpoints[gi]
-                else:
-                    fpoint = _frac_vec(point)
-                    across = _flip_across(R, g, last_knot) or _pattern_across(net, acts, point, list(rep_A[gi]))
-                    if across is None:
-                        raise AssertionError("crossing a facet along its normal did not decide a neuron")
-                    j = index.get(across)
-                    if j is None:
-                        nb = _build(net, acts, dom_A, dom_b, dom_idx, point, list(rep_A[gi]))
-                        if nb is None or nb.pattern != across:
-                            raise AssertionError("the two forward passes disagree across a facet")
-                        j = len(pending)
-                        index[nb.pattern] = j
-                        pending.append(nb)
-                        queue.append(j)
-                    if j > i:
-                        entry.setdefault(j, {})[row_key(keys[gi], -1)] = (point, i, fpoint)
-                facets.append(Facet(rows_g, fpoint, j))
-                e = (min(i, j), max(i, j))
-                if e not in edges:
-                    flips = tuple(
-                        (l, k)
-                        for l, (s1, s2) in enumerate(zip(R.pattern, pending[j].pattern))
-                        if s1 != s2
-                        for k, (a, b) in enumerate(zip(s1, s2))
-                        if a != b
-                    )
-                    edges[e] = (fpoint, flips)
-            if domain_bounded:
-                bounded = True
-            elif not facets or _known_ray(rays, rep_M, facet_groups):
-                bounded = False
+
+class _Traversal:
+    """The state of one enumeration, in the order the steps use it.
+
+    The steps: `_start` (the first region), then for each region taken from the queue
+    `_process`: `_shared_facets` (facets known from processed neighbours), facet
+    classification (`classify_rows`), `_record_rows` (facets crossed by `_cross`,
+    which queues new regions; non-facets with their proofs), `_bounded`, and the
+    finished `Region`. `_check_limits` runs between regions; a limit raises
+    `LimitReached` carrying `_partial`'s graph.
+
+    State: ``forward`` (the exact passes), ``index`` (pattern, as `RegionStore.key`
+    bytes -> region number), ``pending`` (the regions waiting to be processed, by
+    number, as `_Queued`; dropped once processed), ``queue`` (numbers still to process,
+    in BFS order), ``entry`` (for each queued region, the facets already crossed into
+    it: its row's key as seen from it -> (neighbour, the point as a column)),
+    ``store`` (the finished regions and the edges between them, lean), ``rays``
+    (recession rays of unbounded regions, most recently useful first), ``lp`` (the
+    float LP proposer), ``counts`` (the diagnostics).
+
+    An edge (i, j) is recorded when region i < j is processed: a facet that region j
+    shares with an earlier region i is also a facet of i, crossed when i was processed
+    (and two convex regions share at most one facet), so each edge is seen first from
+    its smaller end.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        domain: Domain,
+        max_regions: int | None,
+        time_limit: float | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.net = net
+        self.n = net.input_dim
+        self.domain = domain
+        self.max_regions = max_regions
+        self.time_limit = time_limit
+        self.progress = progress
+        self.t0 = time.perf_counter()
+        self.stats = LPStats(deadline=None if time_limit is None else self.t0 + time_limit)
+        self.forward = Forward.of(net, domain)
+        self.store = RegionStore(self.forward)
+        self.index: dict[bytes, int] = {}
+        self.pending: list[_Queued | None] = []
+        self.queue: deque[int] = deque()
+        self.entry: dict[int, dict[tuple[Any, ...], tuple[int, fmpq_mat]]] = {}
+        self.rays: list[fmpq_mat] = []
+        self.lp = FloatLP()
+        self.counts = {"facets_without_lp": 0, "nonfacets_without_lp": 0, "shared_facets": 0, "float_lp_proposals": 0}
+        self.signs = FilterCounts()
+        self.domain_bounded = False
+
+    # -- the run --------------------------------------------------------------------------
+
+    def run(self, start: Sequence[Any] | None) -> RegionGraph:
+        try:
+            self._queue(self._start(start))
+            dom_A, dom_b = self.forward.dom_A, self.forward.dom_b
+            self.domain_bounded = bool(dom_A) and boundedness(dom_A, dom_b, dim=self.n, stats=self.stats).bounded
+            while self.queue:
+                self._check_limits()
+                self._process(self.queue.popleft())
+                if self.progress is not None:
+                    self.progress(len(self.store), len(self.queue))
+        except LimitReached as e:
+            if e.partial is not None:
+                raise
+            raise self._partial(f"stopped after {self.time_limit} s (--time-limit)") from None
+        return RegionGraph(self.net, self.domain, self.store, True, self._stats(), self.stats.deadline)
+
+    def _start(self, start: Sequence[Any] | None) -> _Queued:
+        """The region entered from the start point along the first direction that decides
+        every neuron at a knot there."""
+        n = self.n
+        dom_A, dom_b = self.forward.dom_A, self.forward.dom_b
+        if start is None:
+            if dom_A:
+                res = interior_point(dom_A, dom_b, dim=n, stats=self.stats)
+                if not res.nonempty:
+                    raise InputError("the domain has an empty interior", path="domain")
+                p0 = [fmpq(v.numerator, v.denominator) for v in res.point]
             else:
-                res = boundedness([R.A[f.rows[0]] for f in facets], [R.b[f.rows[0]] for f in facets], dim=n, stats=stats)
-                bounded = res.bounded
-                if not bounded:
-                    rays.insert(0, fmpq_mat(n, 1, [fmpq(v.numerator, v.denominator) for v in res.ray]))
-                    del rays[_RAYS_KEPT:]
-            regions.append(_region(R, bounded, facets, nonfacets, converted))
-            if progress is not None:
-                progress(len(regions), len(queue))
-    except LimitReached as e:
-        if e.partial is not None:
-            raise
-        raise _limit(net, domain, regions, edges, stats, t0, counts, f"stopped after {time_limit} s (--time-limit)") from None
-    stats_doc = _stats(stats, t0, len(regions), counts)
-    return RegionGraph(net, domain, tuple(regions), _graph(len(regions), edges), True, stats_doc)
+                p0 = [fmpq(0)] * n
+        else:
+            if len(start) != n:
+                raise InputError(f"expected a start point of dimension {n}", path="start")
+            p0 = [fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in start]
+            if not all(dot(a, p0) < bk for a, bk in zip(dom_A, dom_b)):
+                raise InputError("the start point is not in the interior of the domain", path="start")
+        for tries, u in enumerate(_directions(n)):
+            built = _build(self.forward, p0, u, None, self.stats.deadline)
+            if built is not None:
+                return _Queued(self.store.key(built.pattern), fmpq_mat(n, 1, p0), fmpq_mat(n, 1, u))
+            if tries > 50:
+                break
+        raise AssertionError("no generic direction found")
+
+    def _queue(self, found: _Queued) -> int:
+        j = len(self.pending)
+        self.index[found.key] = j
+        self.pending.append(found)
+        self.queue.append(j)
+        return j
+
+    def _check_limits(self) -> None:
+        found = len(self.store)
+        if self.max_regions is not None and found >= self.max_regions:
+            raise self._partial(f"stopped after {found} regions (--max-regions)")
+        if self.time_limit is not None and time.perf_counter() - self.t0 > self.time_limit:
+            raise self._partial(f"stopped after {self.time_limit} s (--time-limit)")
+
+    # -- one region -------------------------------------------------------------------------
+
+    def _process(self, i: int) -> None:
+        """Classify every row of region i, cross its facets, decide boundedness, and
+        store the region."""
+        found = self.pending[i]
+        assert found is not None
+        self.pending[i] = None
+        pattern = self.store.decode(found.key)
+        R = _build(self.forward, found.point.entries(), found.direction.entries(), pattern, self.stats.deadline)
+        assert R is not None
+        groups, keys, hkeys = coincident_groups(R.A, R.b)
+        rep_A = [R.A[g[0]] for g in groups]
+        rep_b = [R.b[g[0]] for g in groups]
+        rep_M = R.M if len(groups) == len(R.A) else fmpq_mat(len(rep_A), self.n, [v for row in rep_A for v in row])
+        known = self._shared_facets(i, rep_M, rep_b, hkeys)
+        self.counts["shared_facets"] += len(known)
+        verdicts = classify_rows(
+            rep_A, rep_M, rep_b, keys, hkeys, R.witness, {gi: k[1].entries() for gi, k in known.items()}, self.lp, self.stats, self.counts, self.signs
+        )
+        facets, nonfacets = self._record_rows(i, R, groups, keys, rep_A, verdicts, known)
+        facet_groups = [gi for gi in range(len(groups)) if verdicts[gi][0] == "facet"]
+        bounded = self._bounded(R, facets, rep_M, facet_groups)
+        self.store.append(R.pattern, R.witness, R.J, R.c, bounded, facets, nonfacets)
+
+    def _shared_facets(
+        self, i: int, rep_M: fmpq_mat, rep_b: list[fmpq], hkeys: list[tuple[Any, ...]]
+    ) -> dict[int, tuple[int, fmpq_mat]]:
+        """The facets of region i crossed from regions processed before it, by group:
+        (neighbour, the point as a column), each point checked exactly to be on
+        its row and strictly inside every other row."""
+        ent = self.entry.pop(i, {})
+        if not ent:
+            return {}
+        cands = [(gi, shared) for gi, shared in ((gi, ent.get(k)) for gi, k in enumerate(hkeys)) if shared is not None]
+        checked = _on_facet_only(rep_M, rep_b, [(gi, shared[1].entries()) for gi, shared in cands])
+        return {gi: shared for (gi, shared), ok in zip(cands, checked) if ok}
+
+    def _record_rows(
+        self,
+        i: int,
+        R: _Built,
+        groups: list[list[int]],
+        keys: list[tuple[fmpq, ...]],
+        rep_A: list[list[fmpq]],
+        verdicts: list[tuple[str, Any]],
+        known: dict[int, tuple[int, fmpq_mat]],
+    ) -> tuple[list[_Facet], list[_NonFacet]]:
+        """Region i's facets (crossed to their neighbours, queueing new regions) and
+        non-facets (with their multipliers), group by group, as `RegionStore.append`
+        takes them."""
+        facets: list[_Facet] = []
+        nonfacets: list[_NonFacet] = []
+        last_knot = max((l for l, states in enumerate(R.pattern) if any(st % 2 for st in states)), default=-1)
+        for gi, g in enumerate(groups):
+            rows_g = tuple(g)
+            kind, data = verdicts[gi]
+            if kind == "nonfacet":
+                mu, lam = data
+                nonfacets.append((rows_g, expand_multipliers(mu, groups), to_fmpq(lam)))
+                continue
+            point = data
+            if any(R.labels[k][0] == "domain" for k in g):
+                facets.append((rows_g, fmpq_mat(self.n, 1, point), None))
+                continue
+            if gi in known:
+                j, fpoint = known[gi]
+            else:
+                fpoint = fmpq_mat(self.n, 1, point)
+                j = self._cross(R, g, last_knot, point, list(rep_A[gi]), fpoint)
+                if j > i:
+                    self.entry.setdefault(j, {})[row_key(keys[gi], -1)] = (i, fpoint)
+            facets.append((rows_g, fpoint, j))
+            if j > i:
+                self.store.add_edge(i, j, fpoint)
+        return facets, nonfacets
+
+    def _cross(self, R: _Built, rows: list[int], last_knot: int, point: list[fmpq], normal: list[fmpq], fpoint: fmpq_mat) -> int:
+        """The number of the region across the facet of R on ``rows`` at ``point``
+        (outward ``normal``; ``fpoint``: the point as a column), queueing it when it is
+        new."""
+        across = _flip_across(R, rows, last_knot) or self.forward.pattern_entered(point, normal, self.stats.deadline)
+        if across is None:
+            raise AssertionError("crossing a facet along its normal did not decide a neuron")
+        key = self.store.key(across)
+        j = self.index.get(key)
+        if j is not None:
+            return j
+        return self._queue(_Queued(key, fpoint, fmpq_mat(self.n, 1, normal)))
+
+    def _bounded(self, R: _Built, facets: list[_Facet], rep_M: fmpq_mat, facet_groups: list[int]) -> bool:
+        """Whether the region is bounded: by the domain, by a recession ray of an earlier
+        region (one product), or by an exact certificate either way."""
+        if self.domain_bounded:
+            return True
+        if not facets or _known_ray(self.rays, rep_M, facet_groups):
+            return False
+        res = boundedness([R.A[f[0][0]] for f in facets], [R.b[f[0][0]] for f in facets], dim=self.n, stats=self.stats)
+        if not res.bounded:
+            self.rays.insert(0, fmpq_mat(self.n, 1, [fmpq(v.numerator, v.denominator) for v in res.ray]))
+            del self.rays[_RAYS_KEPT:]
+        return res.bounded
+
+    # -- results ----------------------------------------------------------------------------
+
+    def _stats(self) -> dict[str, Any]:
+        stats = self.stats
+        return {
+            "lps": stats.lps,
+            "float_lps": stats.float_lps,
+            "exact_lps": stats.exact_lps,
+            "pivots": stats.pivots,
+            **self.counts,
+            "filter_decided": self.signs.decided,
+            "filter_fallbacks": self.signs.fallbacks,
+            "seconds": time.perf_counter() - self.t0,
+            "regions": len(self.store),
+        }
+
+    def _partial(self, msg: str) -> LimitReached:
+        deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit / 2
+        partial = RegionGraph(self.net, self.domain, self.store, False, self._stats(), deadline)
+        return LimitReached(msg, partial=partial)
 
 
 _RAYS_KEPT = 4
@@ -533,56 +473,3 @@ def _known_ray(rays: list[fmpq_mat], M: fmpq_mat, rows: list[int]) -> bool:
             rays.insert(0, rays.pop(k))
             return True
     return False
-
-
-def _stats(stats: LPStats, t0: float, count: int, counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        "lps": stats.lps,
-        "float_lps": stats.float_lps,
-        "exact_lps": stats.exact_lps,
-        "pivots": stats.pivots,
-        **counts,
-        "seconds": time.perf_counter() - t0,
-        "regions": count,
-    }
-
-
-def _limit(
-    net: Network, domain: Domain, regions: list[Region], edges: dict, stats: LPStats, t0: float, counts: dict[str, int], msg: str
-) -> LimitReached:
-    m = len(regions)
-    kept = {e: v for e, v in edges.items() if e[0] < m and e[1] < m}
-    partial = RegionGraph(net, domain, tuple(regions), _graph(m, kept), False, _stats(stats, t0, m, counts))
-    return LimitReached(msg, partial=partial)
-
-
-def _graph(m: int, edges: dict[tuple[int, int], tuple[Vector, tuple[tuple[int, int], ...]]]) -> nx.Graph:
-    g = nx.Graph()
-    g.add_nodes_from(range(m))
-    for (i, j), (point, flips) in edges.items():
-        g.add_edge(i, j, point=point, neurons=flips)
-    return g
-
-
-def _region(R: _Built, bounded: bool, facets: list[Facet], nonfacets: list[NonFacet], converted: dict[tuple[Any, ...], Vector]) -> Region:
-    """The `Region` of R, in Fractions. ``converted``: rows of A already converted
-    (keyed by `row_key`; rows recur across regions, and the tuples are immutable)."""
-    A = []
-    for row in R.A:
-        key = row_key(row)
-        frow = converted.get(key)
-        if frow is None:
-            frow = converted[key] = _frac_vec(row)
-        A.append(frow)
-    return Region(
-        pattern=R.pattern,
-        A=tuple(A),
-        b=_frac_vec(R.b),
-        labels=tuple(R.labels),
-        jacobian=matrix_fractions(R.J),
-        offset=tuple(to_fraction(R.c[k, 0]) for k in range(R.c.nrows())),
-        witness=_frac_vec(R.witness),
-        bounded=bounded,
-        facets=tuple(facets),
-        nonfacets=tuple(nonfacets),
-    )

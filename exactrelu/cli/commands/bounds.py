@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ...bounds import NAMES, bounds
+from ...bounds import bounds
 from ...core.errors import InputError, LimitReached
 from ...core.norms import parse_norm
+from ...core.results import BOUND_NAMES
 from ...lipschitz import lipschitz
 from . import TORCH_SUFFIXES, Outcome, load, parse_input_shape
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> Outcome:
     if args.backend != "exact" and doc.get("L_lower") is not None:
         lines.append(f"  L      in [{doc['L_lower_float']}, {doc['L_upper_float']}]  (lower end: "
                      f"{doc.get('L_lower_guarantee', '')}, exact value in --json; upper end: certified)")
-    for name in ("L",) + NAMES:
+    for name in ("L",) + BOUND_NAMES:
         if name == "L" and args.backend != "exact":
             continue
         if doc.get(name) is not None:

@@ -52,9 +52,9 @@ def run(args: argparse.Namespace) -> Outcome:
         v = Verdict(False, (f"malformed certificate: {e}",))
     else:
         v = check_certificate(doc, limits, case)
-    out = {"ok": v.ok, "problems": list(v.problems), "counts": v.counts, "lipschitz": v.lipschitz, "claims_checked": v.claims_checked}
+    out = {"ok": v.ok, "problems": list(v.problems), "counts": v.counts, "lipschitz": v.lipschitz, "diagnostics": v.diagnostics}
     if v.ok:
-        text = f"ACCEPTED {path}: {v.claims_checked} claims verified; " + ", ".join(f"{k} {c}" for k, c in v.counts.items())
+        text = f"ACCEPTED {path}: {v.diagnostics.get('claims_checked', 0)} claims verified; " + ", ".join(f"{k} {c}" for k, c in v.counts.items())
         if v.lipschitz:
             text += "; " + ", ".join(f"L_{k} = {val}" for k, val in v.lipschitz.items())
     else:
