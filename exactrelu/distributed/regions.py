@@ -39,8 +39,6 @@ import time
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
-import networkx as nx
-
 from ..core.domain import Domain
 from ..core.errors import InputError, LimitReached
 from ..core.network import Network, activation, affine
@@ -231,14 +229,10 @@ def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Region, list
         facets = tuple(Facet(f.rows, f.point if j is None else points[(min(i, j), max(i, j))], j)
                        for f, j in zip(r.facets, neighbours[i]))
         regions.append(dataclasses.replace(r, facets=facets))
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(regions)))
-    for (i, j), point in sorted(points.items()):
-        graph.add_edge(i, j, point=point, neurons=_flips(regions[i].pattern, regions[j].pattern))
     out = dict(stats)
     out.update({"seconds": time.monotonic() - t0, "regions": len(regions), "cells": cells,
                 "cells_done": sum(f is not None for f in found), "workers": workers})
-    return RegionGraph(net, domain, tuple(regions), graph, complete, out)
+    return RegionGraph(net, domain, tuple(regions), complete, out)
 
 
 def _across(entries: list[tuple[Region, list[Any], int]], index: dict[Pattern, int], by_cell: dict[int, list[int]],
@@ -264,10 +258,6 @@ def _across(entries: list[tuple[Region, list[Any], int]], index: dict[Pattern, i
             if all(sum((a * x for a, x in zip(row, f.point)), Fraction(0)) <= b for row, b in zip(rj.A, rj.b)):
                 return j
     return None
-
-
-def _flips(p: Pattern, q: Pattern) -> tuple[tuple[int, int], ...]:
-    return tuple((l, k) for l, (s1, s2) in enumerate(zip(p, q)) for k, (a, b) in enumerate(zip(s1, s2)) if a != b)
 
 
 def _add(total: dict[str, Any], stats: dict[str, Any]) -> None:
