@@ -32,7 +32,9 @@ from argparse import Namespace
 from fractions import Fraction
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # this file's name would hide dask's
+sys.path.insert(0, str(HERE.parent))
 
 from exactrelu.cli.commands.regions import summary  # noqa: E402
 from exactrelu.core.network import Network, activation, affine  # noqa: E402
@@ -83,6 +85,7 @@ def project(label: str, serial: float, durations: list[float], overhead: float) 
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--regions", default="4-12-12-1")
     ap.add_argument("--lipschitz", default="6-16-16-2")

@@ -160,7 +160,6 @@ def lipschitz(
     return _Search(net, norm, domain, prune=prune, max_nodes=max_nodes, time_limit=time_limit).run()
 
 
-
 # -- the search in parts: subtrees as independent tasks (`exactrelu.distributed.lipschitz`) --
 
 

@@ -192,8 +192,8 @@ def open_executor(workers: int | None = None, scheduler: str | None = None, clie
         raise InputError(f"expected a positive number of workers, got {workers!r}", path="--workers")
     try:
         from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("running on workers needs dask.distributed: pip install 'exactrelu[distributed]'",
+    except ImportError as e:
+        raise InputError(f"running on workers needs dask.distributed ({e}): pip install 'exactrelu[distributed]'",
                          path="--workers" if workers is not None else "--scheduler") from None
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
