@@ -122,20 +122,20 @@ def main() -> None:
                     doc = summary(res, Namespace(list=True, volumes=False)).doc
                     doc.pop("seconds")
                     docs.add(json.dumps(doc, sort_keys=True))
-                    tasks = [s for s in res.stats["task_seconds"] if s is not None]
+                    tasks = [s for s in res.diagnostics["task_seconds"] if s is not None]
             print(f"  1 worker {', '.join(f'{v:.1f}' for v in walls[1])} s; 2 workers {', '.join(f'{v:.1f}' for v in walls[2])} s;"
                   f" speedup {statistics.median(walls[1]) / statistics.median(walls[2]):.2f}×"
                   f" (pairs: {', '.join(f'{x / y:.2f}' for x, y in zip(walls[1], walls[2]))}); identical JSON: {len(docs) == 1}")
-            print(f"  {res.stats['cells']} cells, " + spread(tasks))
+            print(f"  {res.diagnostics['cells']} cells, " + spread(tasks))
             t = time.perf_counter()
             fine = dreg.enumerate_regions(g, cells=a.fine_cells)
             wall = time.perf_counter() - t
-            fine_tasks = [s for s in fine.stats["task_seconds"] if s is not None]
-            print(f"  fine split in-process: {fine.stats['cells']} cells, {wall:.1f} s; " + spread(fine_tasks))
+            fine_tasks = [s for s in fine.diagnostics["task_seconds"] if s is not None]
+            print(f"  fine split in-process: {fine.diagnostics['cells']} cells, {wall:.1f} s; " + spread(fine_tasks))
             print("\n| regions: simulated | tasks | serial | 2 | 8 | 64 | 512 workers |\n|---|---|---|---|---|---|---|")
             serial = statistics.median(walls[1]) - sum(tasks) - len(tasks) * overhead[1]
-            project(f"{res.stats['cells']} cells", serial, tasks, overhead[2])
-            project(f"{fine.stats['cells']} cells", wall - sum(fine_tasks), fine_tasks, overhead[2])
+            project(f"{res.diagnostics['cells']} cells", serial, tasks, overhead[2])
+            project(f"{fine.diagnostics['cells']} cells", wall - sum(fine_tasks), fine_tasks, overhead[2])
         if "lipschitz" not in a.skip:
             g = net(a.lipschitz, a.seed)
             t = time.perf_counter()

@@ -1,12 +1,15 @@
 """exactrelu prove vs Marabou on the same VNN-LIB instances, interleaved (A B A B), one run.
 
-Each instance runs both tools as separate processes, alternately: `exactrelu prove NET PROP -o
-CERT` followed by `exactrelu check CERT` for holds (the certificate's check time is reported
-apart), and Marabou (maraboupy, its own venv) reading the same ONNX and VNN-LIB files. Prints
-per instance: both verdicts, agreement, both wall times and the ratio exactrelu/Marabou.
+Each instance runs the tools as separate processes, one after the other: `exactrelu prove NET
+PROP -o CERT` followed by `exactrelu check CERT` for holds (the certificate's check time is
+reported apart), and Marabou (maraboupy, its own venv) reading the same ONNX and VNN-LIB
+files; with ``--baseline DIR`` also the exactrelu of another checkout (DIR: its repository
+root), first, for before/after figures. Prints per instance the verdicts, agreement, wall
+and CPU seconds of each process (CPU: user + system of the process and its children,
+which shared machines distort less than wall time) and the ratios exactrelu/Marabou.
 
     python benchmarks/prove.py --marabou-python /work/venv-marabou/bin/python --timeout 150 \
-        acasxu:1_1:1 acasxu:1_1:3 toy:tiny-2-3-2:holds ...
+        [--baseline ../main] acasxu:1_1:1 acasxu:1_1:3 toy:tiny-2-3-2:holds ...
 
 Instances: ``acasxu:I_J:P`` (network ACASXU_run2a_I_J, prop_P), ``toy:NAME:PROP`` (the toy
 folder's NAME.onnx with NAME_PROP.vnnlib), or ``ONNX,VNNLIB`` paths. Data from
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -51,40 +55,45 @@ def instance(spec: str) -> tuple[str, str]:
     raise SystemExit(f"unknown instance {spec!r}")
 
 
-def run_exactrelu(net: str, prop: str, timeout: float) -> tuple[str, float, float | None]:
-    repo = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, PYTHONPATH=str(repo))
-    with tempfile.TemporaryDirectory() as d:
-        cert = Path(d) / "cert.json"
-        t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, "-m", "exactrelu", "--json", "prove", net, prop, "-o", str(cert), "--time-limit", str(timeout)],
-                           capture_output=True, text=True, env=env, timeout=timeout + 60)
-        t = time.perf_counter() - t0
-        try:
-            verdict = json.loads(p.stdout)["result"]
-        except (json.JSONDecodeError, KeyError):
-            verdict = f"error({p.returncode})"
-        check = None
-        if verdict == "holds":
-            t1 = time.perf_counter()
-            c = subprocess.run([sys.executable, "-m", "exactrelu", "check", str(cert)], capture_output=True, text=True, env=env)
-            check = time.perf_counter() - t1
-            if c.returncode != 0:
-                verdict = "holds(CERT REJECTED)"
-    return verdict, t, check
-
-
-def run_marabou(python: str, net: str, prop: str, timeout: float) -> tuple[str, float]:
+def _timed(cmd: list[str], timeout: float, **kw) -> tuple[subprocess.CompletedProcess | None, float, float]:
+    """Run cmd; (the process or None at the timeout, wall seconds, CPU seconds of the children)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
-        p = subprocess.run([python, "-c", MARABOU, net, prop, str(timeout)], capture_output=True, text=True, timeout=timeout + 30)
-        out = p.stdout
+        p: subprocess.CompletedProcess | None = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
     except subprocess.TimeoutExpired:
-        return "timeout", time.perf_counter() - t0
-    t = time.perf_counter() - t0
-    line = next((ln for ln in out.splitlines() if ln.startswith("RESULT")), "RESULT error")
+        p = None
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return p, wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def run_exactrelu(repo: Path, net: str, prop: str, timeout: float, check: bool = True) -> tuple[str, float, float, float | None, float | None]:
+    """(verdict, wall, cpu, check wall, check cpu) of `exactrelu prove` from the checkout ``repo``."""
+    env = dict(os.environ, PYTHONPATH=str(repo))  # and cwd=repo: `python -m` puts the cwd first on sys.path
+    with tempfile.TemporaryDirectory() as d:
+        cert = Path(d) / "cert.json"
+        p, t, cpu = _timed([sys.executable, "-m", "exactrelu", "--json", "prove", net, prop, "-o", str(cert), "--time-limit", str(timeout)],
+                           timeout + 60, env=env, cwd=repo)
+        try:
+            verdict = json.loads(p.stdout)["result"] if p is not None else "timeout"
+        except (json.JSONDecodeError, KeyError):
+            verdict = f"error({p.returncode})"
+        tc = cc = None
+        if verdict == "holds" and check:
+            c, tc, cc = _timed([sys.executable, "-m", "exactrelu", "check", str(cert)], 3600, env=env, cwd=repo)
+            if c is None or c.returncode != 0:
+                verdict = "holds(CERT REJECTED)"
+    return verdict, t, cpu, tc, cc
+
+
+def run_marabou(python: str, net: str, prop: str, timeout: float) -> tuple[str, float, float]:
+    p, t, cpu = _timed([python, "-c", MARABOU, net, prop, str(timeout)], timeout + 30)
+    if p is None:
+        return "timeout", t, cpu
+    line = next((ln for ln in p.stdout.splitlines() if ln.startswith("RESULT")), "RESULT error")
     res = line.split()[1]
-    return {"sat": "violated", "unsat": "holds", "TIMEOUT": "timeout"}.get(res, res), t
+    return {"sat": "violated", "unsat": "holds", "TIMEOUT": "timeout"}.get(res, res), t, cpu
 
 
 def main() -> None:
@@ -92,17 +101,29 @@ def main() -> None:
     ap.add_argument("instances", nargs="+")
     ap.add_argument("--marabou-python", default="/work/venv-marabou/bin/python")
     ap.add_argument("--timeout", type=float, default=150)
+    ap.add_argument("--baseline", type=Path, default=None, help="another exactrelu checkout to run first (before/after)")
+    ap.add_argument("--baseline-check", action="store_true", help="also check the baseline's certificates (slow before the float filter)")
     args = ap.parse_args()
-    print(f"{'instance':28} {'exactrelu':>12} {'Marabou':>10} {'agree':>6} {'t_exact':>8} {'t_check':>8} {'t_marabou':>9} {'ratio':>7}")
+    repo = Path(__file__).resolve().parent.parent
+    baseline = args.baseline.resolve() if args.baseline is not None else None
+    head = f"{'instance':26} {'exactrelu':>10} {'Marabou':>9} {'agree':>5} {'wall':>7} {'cpu':>7} {'chk wall':>8} {'chk cpu':>7} {'M wall':>7} {'M cpu':>7} {'wall x':>6} {'cpu x':>6}"
+    if baseline is not None:
+        head += f" {'before':>10} {'b wall':>7} {'b cpu':>7} {'b chk':>7}"
+    print(head)
+    decided = {"holds", "violated"}
     for spec in args.instances:
         net, prop = instance(spec)
-        ours, t_ours, t_check = run_exactrelu(net, prop, args.timeout)
-        theirs, t_theirs = run_marabou(args.marabou_python, net, prop, args.timeout)
-        decided = {"holds", "violated"}
+        before = run_exactrelu(baseline, net, prop, args.timeout, args.baseline_check) if baseline is not None else None
+        ours, t_ours, c_ours, t_check, c_check = run_exactrelu(repo, net, prop, args.timeout)
+        theirs, t_theirs, c_theirs = run_marabou(args.marabou_python, net, prop, args.timeout)
         agree = "yes" if ours == theirs else ("-" if not ({ours, theirs} <= decided) else "NO")
-        ratio = t_ours / t_theirs if t_theirs > 0 else float("nan")
-        chk = f"{t_check:8.2f}" if t_check is not None else f"{'':8}"
-        print(f"{spec:28} {ours:>12} {theirs:>10} {agree:>6} {t_ours:8.2f} {chk} {t_theirs:9.2f} {ratio:7.2f}", flush=True)
+        chk = f"{t_check:8.2f} {c_check:7.2f}" if t_check is not None else f"{'':8} {'':7}"
+        row = (f"{spec:26} {ours:>10} {theirs:>9} {agree:>5} {t_ours:7.2f} {c_ours:7.2f} {chk} {t_theirs:7.2f} {c_theirs:7.2f}"
+               f" {t_ours / t_theirs:6.2f} {c_ours / max(c_theirs, 1e-9):6.2f}")
+        if before is not None:
+            bchk = f"{before[3]:7.2f}" if before[3] is not None else f"{'':7}"
+            row += f" {before[0]:>10} {before[1]:7.2f} {before[2]:7.2f} {bchk}"
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

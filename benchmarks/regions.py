@@ -112,16 +112,16 @@ def run_exact(net: Network, domain: Domain | None, limit: float) -> dict:
         g = e.partial
         complete = False
     dt, wall = time.process_time() - t, time.perf_counter() - w
-    decided, fallbacks = g.stats.get("filter_decided", 0), g.stats.get("filter_fallbacks", 0)
+    decided, fallbacks = g.diagnostics.get("filter_decided", 0), g.diagnostics.get("filter_fallbacks", 0)
     return {
         "regions": g.activation_regions,
         "seconds": dt,
         "wall": wall,
         "fallback_rate": fallbacks / (decided + fallbacks) if decided + fallbacks else float("nan"),
-        "lps": g.stats.get("lps", 0),
-        "exact_lps": g.stats.get("exact_lps", 0),
-        "float_lps": g.stats.get("float_lps", 0),
-        "highs_lps": g.stats.get("float_lp_proposals", 0),
+        "lps": g.diagnostics.get("lps", 0),
+        "exact_lps": g.diagnostics.get("exact_lps", 0),
+        "float_lps": g.diagnostics.get("float_lps", 0),
+        "highs_lps": g.diagnostics.get("float_lp_proposals", 0),
         "complete": complete,
     }
 
@@ -274,7 +274,7 @@ def table_four(limit: float, quick: bool) -> list[str]:
     for name, make in kinds.items():
         for n0, widths in ([(4, [8, 8])] if quick else [(2, [8, 8]), (4, [8, 8]), (6, [8])]):
             g = _run_graph(make(n0, widths, n0 * 7 + 1), limit)
-            d, f = g.stats.get("filter_decided", 0), g.stats.get("filter_fallbacks", 0)
+            d, f = g.diagnostics.get("filter_decided", 0), g.diagnostics.get("filter_fallbacks", 0)
             wd = "[12 coincident/concurrent, 1 dead] + [4]" if name == "degenerate" else str(widths)
             rate = f"{f / (d + f):.2%}" if d + f else "-"
             lines.append(f"| {name} | {n0} | {wd} | {g.activation_regions} | {d} | {f} | {rate} |")

@@ -91,7 +91,7 @@ def _quantity(x: Fraction | Algebraic) -> Quantity:
     if x.is_rational:
         return Quantity(x.value, EXACT)
     a = x.refine(WIDTH)
-    return Quantity(float(a), EXACT, interval=a.interval, algebraic=a.text())
+    return Quantity(float(a), EXACT, interval=a.interval, algebraic=a.text(), number=a)
 
 
 def _interval_quantity(lo: Fraction, hi: Fraction) -> Quantity:
@@ -251,7 +251,8 @@ def _identity(n: int) -> fmpq_mat:
     return fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
 
 
-def k_patterns(net: Network, norm: str, max_nodes: int = 200_000) -> tuple[Quantity, dict[str, Any]]:
+def k_patterns(net: Network, norm: str, max_nodes: int = 200_000,
+               time_limit: float | None = None) -> tuple[Quantity, dict[str, Any]]:
     """``K``: the largest norm over all 0/1 diagonal patterns, by branch and bound.
 
     ℓ1/ℓ∞: a search over the patterns of hidden layers ℓ … 2 (rows of the partial product
@@ -260,7 +261,8 @@ def k_patterns(net: Network, norm: str, max_nodes: int = 200_000) -> tuple[Quant
     best found; layer 1 is closed in one step (for a row a and input sign vector s, the best
     D_1 gives ``Σ_j relu(a_j (W_0 s)_j)``). ℓ2: every pattern's norm proposed in floats, the
     largest computed exactly and every other pattern proved below it exactly. Beyond
-    ``max_nodes``: a certified interval [best found, largest open bound].
+    ``max_nodes`` (or ``time_limit`` seconds): a certified interval [best found, largest open
+    bound] (ℓ2: `InputError`, K undefined).
 
     >>> from exactrelu.constructions import sawtooth_network
     >>> k_patterns(sawtooth_network(2), "inf")[0].value
@@ -268,15 +270,16 @@ def k_patterns(net: Network, norm: str, max_nodes: int = 200_000) -> tuple[Quant
     """
     norm = parse_norm(norm)
     ws = weights(net)
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     if norm == "2":
-        return _k_l2(ws, max_nodes)
+        return _k_l2(ws, max_nodes, deadline)
     if norm == "1":
         ws = [w.transpose() for w in reversed(ws)]
     mats = [_int_array(w) for w in ws]
     scale = Fraction(1)
     for w in ws:
         scale /= _denominator(w)
-    lo, hi, nodes = k_inf_arrays(mats, max_nodes)
+    lo, hi, nodes = k_inf_arrays(mats, max_nodes, deadline)
     return _interval_quantity(Fraction(lo) * scale, Fraction(hi) * scale), {"K_nodes": nodes}
 
 
@@ -296,10 +299,31 @@ def _int_array(m: fmpq_mat) -> np.ndarray:
     )
 
 
-def k_inf_arrays(mats: Sequence[np.ndarray], max_nodes: int = 200_000) -> tuple[Any, Any, int]:
+BLOCK_WORK = 1 << 18  # entries of pattern × weight work per block: bounds one node's time and memory
+
+
+def _bit_rows(start: int, stop: int, width: int, dtype: Any, values: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """Rows ``start … stop-1`` of ``itertools.product(values, repeat=width)``, without the others."""
+    zero, one = values
+    rows = [[one if (i >> (width - 1 - j)) & 1 else zero for j in range(width)] for i in range(start, stop)]
+    return np.array(rows, dtype=dtype).reshape(stop - start, width)
+
+
+def _block(width: int, other: int) -> int:
+    """Patterns per block for a layer of ``width`` neurons meeting ``other`` columns."""
+    return max(1, min(1 << min(width, 62), BLOCK_WORK // max(1, width * other)))
+
+
+def k_inf_arrays(mats: Sequence[np.ndarray], max_nodes: int = 200_000,
+                 deadline: float | None = None) -> tuple[Any, Any, int]:
     """The branch and bound of `k_patterns` for ℓ∞ on weight arrays ``W_0 … W_ℓ``: exact on
     integer object arrays, float on float arrays. Returns (best found, upper bound, nodes);
-    they are equal unless ``max_nodes`` stopped the search.
+    they are equal unless ``max_nodes`` (or the ``deadline``, a `time.monotonic` time)
+    stopped the search.
+
+    The 2^width patterns of a layer are made a block at a time (`BLOCK_WORK`), never all at
+    once: a block beyond the first counts as a node, so ``max_nodes`` bounds the time and the
+    memory of the search on wide layers too.
 
     >>> import numpy as np
     >>> k_inf_arrays([np.array([[1], [1]], dtype=object), np.array([[1, -1]], dtype=object)])[:2]
@@ -317,50 +341,90 @@ def k_inf_arrays(mats: Sequence[np.ndarray], max_nodes: int = 200_000) -> tuple[
     n = w0.shape[1]
     w1 = w0.shape[0]
     close_by_signs = n <= w1
-    if close_by_signs:
-        signs = np.array(list(itertools.product((1, -1), repeat=n)), dtype=object if w0.dtype == object else float).T
-        u = w0.dot(signs)  # w1 × 2^n
-    else:
-        pats = np.array(list(itertools.product((0, 1), repeat=w1)), dtype=w0.dtype)  # 2^w1 × w1
+    dtype = object if w0.dtype == object else float
     zero = w0.dtype.type(0) if w0.dtype != object else 0
+    close_count = 1 << n if close_by_signs else 1 << w1
+    close_block = _block(n, w1) if close_by_signs else _block(w1, n)
+    if close_count <= close_block:  # one block: made once
+        first_close = _close_block(w0, 0, close_count, close_by_signs, dtype)
 
-    def close(a: np.ndarray) -> Any:
+    def close_part(a: np.ndarray, start: int) -> Any:
+        if close_count <= close_block:
+            block = first_close
+        else:
+            block = _close_block(w0, start, min(close_count, start + close_block), close_by_signs, dtype)
         if close_by_signs:
-            prod = a[:, None] * u
-            return np.maximum(prod, zero).sum(axis=0).max()
-        rows = (pats * a[None, :]).dot(w0)
-        return abs(rows).sum(axis=1).max()
+            return np.maximum(a[:, None] * block, zero).sum(axis=0).max()
+        return abs((block * a[None, :]).dot(w0)).sum(axis=1).max()
 
     best = zero
     open_bound = zero
     nodes = 0
-    layer_pats = {k: np.array(list(itertools.product((0, 1), repeat=mats[k - 1].shape[0])), dtype=w0.dtype)
-                  for k in range(2, ell + 1)}
-    stack: list[tuple[int, np.ndarray, Any]] = []
+    small_pats: dict[int, np.ndarray] = {}
+    # stack entries (k, a, bound, start): a node when start is None, else the children of the
+    # node (k, a) from pattern ``start`` on (k == 1: the closing patterns from ``start`` on)
+    stack: list[tuple[int, np.ndarray, Any, int | None]] = []
     for i in range(mats[-1].shape[0]):
         a = mats[-1][i]
-        stack.append((ell, a, abs(a).dot(t[ell])))
+        stack.append((ell, a, abs(a).dot(t[ell]), None))
     while stack:
-        k, a, bound = stack.pop()
+        k, a, bound, start = stack.pop()
         if bound <= best:
             continue
         nodes += 1
-        if nodes > max_nodes:
-            open_bound = max([open_bound, bound] + [b for _, _, b in stack])
+        if nodes > max_nodes or deadline is not None and time.monotonic() > deadline:
+            open_bound = max([open_bound, bound] + [b for _, _, b, _ in stack])
             break
+        begin = 0 if start is None else start
         if k == 1:
-            best = max(best, close(a))
+            if begin + close_block < close_count:
+                stack.append((k, a, bound, begin + close_block))
+            best = max(best, close_part(a, begin))
             continue
-        children = (layer_pats[k] * a[None, :]).dot(mats[k - 1])  # rows over layer k-1
+        width = mats[k - 1].shape[0]
+        count = 1 << width
+        step = _block(width, mats[k - 1].shape[1])
+        end = min(count, begin + step)
+        if end < count:
+            stack.append((k, a, bound, end))
+        if count <= step:
+            if k not in small_pats:
+                small_pats[k] = _bit_rows(0, count, width, w0.dtype)
+            pats = small_pats[k]
+        else:
+            pats = _bit_rows(begin, end, width, w0.dtype)
+        children = (pats * a[None, :]).dot(mats[k - 1])  # rows over layer k-1
         cb = abs(children).dot(t[k - 1])
-        order = np.argsort(np.array([float(v) for v in cb]))
+        order = _ascending(cb)
         for idx in order:
             if cb[idx] > best:
-                stack.append((k - 1, children[idx], cb[idx]))
+                stack.append((k - 1, children[idx], cb[idx], None))
     return best, max(best, open_bound), nodes
 
 
-def _k_l2(ws: Sequence[fmpq_mat], max_nodes: int) -> tuple[Quantity, dict[str, Any]]:
+def _ascending(values: np.ndarray) -> Any:
+    """Indices of ``values`` in ascending order: by their floats (the order the search always
+    used), exactly when an exact integer is beyond binary64's range (a weight of 4.9e-324
+    scales the integers of its layer by 2^1074)."""
+    try:
+        return np.argsort(np.array([float(v) for v in values]))
+    except OverflowError:
+        return sorted(range(len(values)), key=values.__getitem__)
+
+
+def _close_block(w0: np.ndarray, start: int, stop: int, by_signs: bool, dtype: Any) -> np.ndarray:
+    """Closing layer 1: sign vectors (as columns of ``W_0 s``) or 0/1 patterns, rows start … stop-1."""
+    if by_signs:
+        return w0.dot(_bit_rows(start, stop, w0.shape[1], dtype, (1, -1)).T)  # w1 × block
+    return _bit_rows(start, stop, w0.shape[0], w0.dtype)
+
+
+def _past(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise InputError("K in ℓ2 stopped at the time limit (raise it with --time-limit)", path="--time-limit")
+
+
+def _k_l2(ws: Sequence[fmpq_mat], max_nodes: int, deadline: float | None = None) -> tuple[Quantity, dict[str, Any]]:
     widths = [w.nrows() for w in ws[:-1]]
     total = 2 ** sum(widths)
     if total > max_nodes:
@@ -371,6 +435,7 @@ def _k_l2(ws: Sequence[fmpq_mat], max_nodes: int) -> tuple[Quantity, dict[str, A
     pats = list(itertools.product((0, 1), repeat=sum(widths)))
     vals = []
     for p in pats:
+        _past(deadline)
         m = floats[0]
         pos = 0
         for k, w in enumerate(floats[1:]):
@@ -381,6 +446,7 @@ def _k_l2(ws: Sequence[fmpq_mat], max_nodes: int) -> tuple[Quantity, dict[str, A
     order = np.argsort(vals)[::-1]
     best = norm_2(_pattern_product(ws, pats[order[0]]))
     for idx in order[1:]:  # each other pattern proved below the best exactly, or compared exactly
+        _past(deadline)
         j = _pattern_product(ws, pats[idx])
         if below_in_l2(j, best.value if best.is_rational else best.interval[0]):
             continue
@@ -495,6 +561,7 @@ def bounds(
     max_nodes: int = 200_000,
     k2_definition: str = "seqlip",
     domain: Domain | None = None,
+    time_limit: float | None = None,
     **float_options: Any,
 ) -> Bounds:
     """Every bound that applies, for ``norm`` in ``{"1", "2", "inf"}``.
@@ -503,7 +570,8 @@ def bounds(
     `exactrelu.floats.bounds.bounds` (``backend=``, ``device``, ``domain`` and
     ``**float_options``) (``mode``, ``precision``, ``samples``, ...).
     The K bounds hold on every domain; ``domain`` only bounds where the float paths
-    search for a lower bound on L.
+    search for a lower bound on L. ``max_nodes`` and ``time_limit`` (seconds) bound K's
+    search, the one exponential bound: beyond them K is a certified bracket.
 
     >>> from exactrelu.constructions import sawtooth_network
     >>> b = bounds(sawtooth_network(1), "inf")
@@ -534,7 +602,7 @@ def bounds(
             values[name] = out
 
     attempt("K_star", lambda: k_star(net, norm))
-    attempt("K", lambda: (require_slopes(net, "K", 0), k_patterns(net, norm, max_nodes))[1])
+    attempt("K", lambda: (require_slopes(net, "K", 0), k_patterns(net, norm, max_nodes, time_limit))[1])
     attempt("K1", lambda: k1(net, norm))
     k2_norm = "inf" if k2_definition == "seqlip_inf" else "2"
     if norm == k2_norm:

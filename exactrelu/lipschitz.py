@@ -98,6 +98,8 @@ class LipschitzResult:
             doc["polynomial"] = list(self.exact.poly)
         if q.interval is not None:
             doc["interval"] = doc.pop("value_interval")
+        elif self.norm == "2" and isinstance(q.value, Fraction):  # SPEC §4: an interval for ℓ2, rational too
+            doc["interval"] = [format_number(q.value)] * 2
         doc["witness"] = None if self.witness is None else [format_number(v) for v in self.witness]
         doc["pattern"] = None if self.pattern is None else [list(p) for p in self.pattern]
         doc["jacobian"] = None if self.jacobian is None else [[format_number(v) for v in r] for r in self.jacobian]
@@ -136,12 +138,14 @@ def lipschitz(
     max_nodes: int | None = None,
     time_limit: float | None = None,
     prune: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LipschitzResult:
     """The exact Lipschitz constant ``L_p`` of ``net`` over ``domain`` (all of R^n by default).
 
     ``prune=False`` visits every region (for comparison). ``max_nodes`` / ``time_limit``
     raise `LimitReached` whose ``partial`` is a `LipschitzResult` with a certified interval
-    [best found, largest bound still open].
+    [best found, largest bound still open]. ``progress(nodes, open)`` is called at every
+    search node (the CLI's progress line).
 
     >>> from exactrelu.core.network import Network, affine, activation
     >>> net = Network.from_layers(2, [affine([[1, 1], [1, -1]]), activation("relu"), affine([[1, 1]])])
@@ -157,7 +161,8 @@ def lipschitz(
     domain = domain if domain is not None else Domain.whole(net.input_dim)
     if domain.dim != net.input_dim:
         raise InputError(f"expected a domain of dimension {net.input_dim}, got {domain.dim}", path="domain")
-    return _Search(net, norm, domain, prune=prune, max_nodes=max_nodes, time_limit=time_limit).run()
+    return _Search(net, norm, domain, prune=prune, max_nodes=max_nodes, time_limit=time_limit,
+                   progress=progress).run()
 
 
 # -- the search in parts: subtrees as independent tasks (`exactrelu.distributed.lipschitz`) --
@@ -301,8 +306,9 @@ class _Search:
     """
 
     def __init__(self, net: Network, norm: str, domain: Domain, *, prune: bool, max_nodes: int | None,
-                 time_limit: float | None) -> None:
+                 time_limit: float | None, progress: Callable[[int, int], None] | None = None) -> None:
         self.start = time.perf_counter()
+        self.progress = progress
         self.norm = norm
         self.prune = prune
         self.max_nodes = max_nodes
@@ -335,6 +341,8 @@ class _Search:
             if self._pruned(node):
                 continue
             self.counters["nodes"] += 1
+            if self.progress is not None:
+                self.progress(self.counters["nodes"], len(stack))
             self._check_limits(node, stack)
             if self.refresh is not None and self.counters["nodes"] % _REFRESH_EVERY == 0:
                 self._raise_outside(self.refresh())

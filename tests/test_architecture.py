@@ -32,6 +32,7 @@ FLOORS: dict[str, int] = {
     "exactrelu.io": 7,
     "exactrelu.io.case": 1,  # the case format itself: core types to and from JSON
     "exactrelu.io.atomic": 1,  # atomic file writes (io.case writes with it)
+    "exactrelu.io.files": 1,  # writing with plain errors (io.case writes with it)
     "exactrelu.distributed": 8,
     "exactrelu.checker": 9,
     "exactrelu.certificate": 9,

@@ -98,3 +98,29 @@ def test_window_cuts_the_domain_before_enumerating(tmp_path):
     s = plot_network(LINES, Domain.whole(2), str(tmp_path / "w.png"), window=[[0, 2], [0, 2]], norm="inf")
     assert (s.regions, s.kinks, s.max_norm) == (2, 1, 2)
     assert sum(s.witness) > 1
+
+
+def test_default_window_shows_the_regions_not_the_farthest_point():
+    """A far witness (an unbounded region's interior point) must not shrink the picture to a
+    dot: every region is visible in a window about the size of the structure."""
+    from types import SimpleNamespace
+
+    from exactrelu.cli.plotting import _auto_window
+
+    F = Fraction
+    quadrant = [([[F(-1), F(0)], [F(0), F(-1)]], (F(10**6), F(10**6))),  # x > 0, y > 0: a far witness
+                ([[F(1), F(0)], [F(0), F(-1)]], (F(-1), F(1))),
+                ([[F(1), F(0)], [F(0), F(1)]], (F(-1), F(-1))),
+                ([[F(-1), F(0)], [F(0), F(1)]], (F(1), F(-1)))]
+    regions = [SimpleNamespace(A=A, b=[F(0), F(0)], witness=w) for A, w in quadrant]
+    graph = SimpleNamespace(domain=Domain.whole(2), regions=regions)
+    (x0, x1), (y0, y1) = _auto_window(graph)
+    assert x0 < 0 < x1 and y0 < 0 < y1 and x1 - x0 < 10
+
+
+def test_1d_default_window_shows_both_regions(tmp_path):
+    net = Network.from_layers(1, [affine([[1]], ["-1000"]), activation("relu"), affine([[1]])])
+    out = tmp_path / "relu.png"
+    s = plot_network(net, Domain.whole(1), str(out))
+    (x0, x1), = s.window
+    assert s.regions == 2 and x0 < 1000 < x1 and x1 - x0 < 2000  # the kink and both sides

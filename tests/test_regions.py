@@ -262,7 +262,7 @@ def test_certificates_on_a_four_dimensional_net():
                                   activation("relu"), affine([[1] * 5])])
     g = enumerate_regions(net)
     _check_certificates(g)
-    assert g.stats["regions"] == len(g.regions) > 20
+    assert g.diagnostics["regions"] == len(g.regions) > 20
 
 
 def test_float_lp_proposals_agree_with_exact_lps(monkeypatch):
@@ -281,16 +281,16 @@ def test_float_lp_proposals_agree_with_exact_lps(monkeypatch):
                                   affine([[q() for _ in range(6)] for _ in range(4)], [q() for _ in range(4)]),
                                   activation("relu"), affine([[1] * 4])])
     g = enumerate_regions(net)
-    assert g.stats["float_lp_proposals"] > 0
+    assert g.diagnostics["float_lp_proposals"] > 0
     _check_certificates(g)
     monkeypatch.setattr(regions, "_FLOAT_LP_FROM_DIM", 7)
     h = enumerate_regions(net)
-    assert h.stats["float_lp_proposals"] == 0 and h.stats["exact_lps"] > g.stats["exact_lps"]
+    assert h.diagnostics["float_lp_proposals"] == 0 and h.diagnostics["exact_lps"] > g.diagnostics["exact_lps"]
     _check_certificates(h)
     monkeypatch.setattr(regions, "_FLOAT_LP_FROM_DIM", 6)
     monkeypatch.setitem(sys.modules, "highspy", None)  # not installed: exact LPs instead
     k = enumerate_regions(net)
-    assert k.stats["float_lp_proposals"] == 0
+    assert k.diagnostics["float_lp_proposals"] == 0
     for other in (h, k):
         assert len(g.regions) == len(other.regions)
         for r, s in zip(g.regions, other.regions):
@@ -341,7 +341,7 @@ def test_json_output_is_one_document_with_the_float_lp(tmp_path):
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["activation_regions"] == enumerate_regions(net).activation_regions
-    assert enumerate_regions(net).stats["float_lp_proposals"] > 0
+    assert enumerate_regions(net).diagnostics["float_lp_proposals"] > 0
 
 
 def test_region_counts_under_each_definition():

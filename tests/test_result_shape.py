@@ -18,6 +18,7 @@ from exactrelu.core.results import GUARANTEES
 from exactrelu.floats.estimate import lipschitz_lower
 from exactrelu.io.case import Case
 from exactrelu.lipschitz import lipschitz
+from exactrelu.regions import enumerate_regions
 from exactrelu.oracle import check_lipschitz_claim, compare
 from exactrelu.smoothing import smoothed
 
@@ -26,6 +27,7 @@ NET_DOMAIN = Domain.whole(1)
 
 RESULTS = {
     "lipschitz": lambda: lipschitz(NET, "inf"),
+    "regions": lambda: enumerate_regions(NET),
     "bounds exact": lambda: bounds(NET, "inf"),
     "bounds numpy": lambda: bounds(NET, "inf", backend="numpy"),
     "derivative": lambda: derivative(NET, [0], "c"),

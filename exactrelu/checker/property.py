@@ -26,7 +26,10 @@ multiple of ``2^-slope_bits`` (ties up) when ``ν < 0``, swapped for concave σ,
 chord otherwise, then λ rounded to the nearest multiple of ``2^-lambda_bits`` (ties up); a
 point interval at a knot uses the slope on its right; each bound
 rounded outward to a multiple of ``2^-grid_bits``, then cut by the node's splits). A node
-whose cut leaves a neuron no value is empty. A proof of conjunction k is one of:
+whose cut leaves a neuron no value is empty. For ReLU networks the rule is evaluated by
+the checker's own floating-point filter (`exactrelu.checker.floats`: float64 with error
+radii, decided exactly, the `Fraction` code here wherever the floats cannot tell), so an
+ACAS Xu certificate checks in about a second. A proof of conjunction k is one of:
 
 - ``bound`` / ``dual``: weights ``θ >= 0`` on its atoms (and ``y >= 0`` on the input atoms):
   the lower bound of ``Σ θ_j atom_j + Σ y_r input_r`` computed backwards with, per hidden
@@ -60,6 +63,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
 
+from .floats import ReluFilter, Undecided
 from .reader import (
     PL,
     Affine,
@@ -244,6 +248,8 @@ class _Ctx:
         self.lbits = 1 << lbits
         self.affines = net.affines
         self.acts = net.activations
+        relu = all(f.knots == (0,) and f.slopes == (0, 1) and f.value == 0 for act in self.acts for f in act.functions)
+        self.floats = ReluFilter([A.weight for A in self.affines], [A.bias for A in self.affines], grid, sbits, lbits) if relu else None
 
     def hull(self, f: PL, lo: Fraction, hi: Fraction) -> _Hull:
         ts = [lo] + [t for t in f.knots if lo < t < hi] + ([hi] if hi != lo else [])
@@ -288,6 +294,34 @@ class _Ctx:
             C = newC
         return C, d
 
+    def node(self, box: list[tuple[Fraction, Fraction]], restrict: dict[tuple[int, int], tuple[Fraction | None, Fraction | None]]) -> "_Node | None":
+        """The node's canonical bounds (None: empty): by the float filter for ReLU networks
+        (rows it cannot settle in exact rationals), else in exact rationals."""
+        if self.floats is not None:
+            try:
+                layers = self.floats.bounds(box, restrict, lambda l, r, layers: self._exact_cell(box, l, r, layers))
+            except Undecided:
+                layers = False  # a bound too large for a float: all in rationals
+            if layers is None:
+                return None
+            if layers is not False:
+                return _Node(self, box, layers, None)
+        exact = self.bounds(box, restrict)
+        return None if exact is None else _Node(self, box, None, exact)
+
+    def _exact_cell(self, box: list[tuple[Fraction, Fraction]], l: int, r: int, layers: list[Any]) -> int:
+        """floor(2^grid_bits × row r's exact bound) at layer l (r < w: lo of neuron r, else −hi of neuron r − w)."""
+        A = self.affines[l]
+        w = A.out_dim
+        sign = 1 if r < w else -1
+        C = [[sign * v for v in A.weight[r % w]]]
+        d = [sign * A.bias[r % w]]
+        if l:
+            hulls = [[self.hull(f, Fraction(float(a)), Fraction(float(b))) for f, a, b in zip(self.acts[k].functions, lo, hi)] for k, (lo, hi) in enumerate(layers)]
+            C, d = self.backward(l, C, d, hulls, None)
+        v = d[0] + _box_min(C[0], box)
+        return math.floor(v * self.grid)
+
     def bounds(self, box: list[tuple[Fraction, Fraction]], restrict: dict[tuple[int, int], tuple[Fraction | None, Fraction | None]]) -> tuple[list[tuple[list[Fraction], list[Fraction]]], list[list[_Hull]]] | None:
         out: list[tuple[list[Fraction], list[Fraction]]] = []
         hulls: list[list[_Hull]] = []
@@ -326,6 +360,35 @@ class _Ctx:
         return d[0] + _box_min([u + v for u, v in zip(C[0], cx)], box)
 
 
+class _Node:
+    """A node's canonical bounds: as floats holding them exactly (`floats`), or as
+    rationals with their hulls; the other form is made when asked for."""
+
+    def __init__(self, ctx: _Ctx, box: list[tuple[Fraction, Fraction]], layers: list[Any] | None,
+                 exact: tuple[list[tuple[list[Fraction], list[Fraction]]], list[list[_Hull]]] | None) -> None:
+        self.ctx, self.box, self.layers, self._exact = ctx, box, layers, exact
+
+    def widths(self) -> list[int]:
+        return [len(act.functions) for act in self.ctx.acts]
+
+    def exact(self) -> tuple[list[tuple[list[Fraction], list[Fraction]]], list[list[_Hull]]]:
+        if self._exact is None:
+            assert self.layers is not None
+            bounds = [([Fraction(float(v)) for v in lo], [Fraction(float(v)) for v in hi]) for lo, hi in self.layers]
+            hulls = [[self.ctx.hull(f, a, b) for f, a, b in zip(act.functions, lo, hi)] for act, (lo, hi) in zip(self.ctx.acts, bounds)]
+            self._exact = (bounds, hulls)
+        return self._exact
+
+    def sign(self, cy: list[Fraction], cx: list[Fraction], const: Fraction, lambdas: list[list[Fraction]] | None) -> tuple[int, Fraction | None]:
+        """The sign of the layered bound (and its exact value when the rationals were needed)."""
+        if self.layers is not None and self.ctx.floats is not None:
+            s = self.ctx.floats.sign(self.layers, self.box, cy, cx, const, lambdas)
+            if s is not None:
+                return s, None
+        v = self.ctx.objective_bound(self.box, self.exact()[1], cy, cx, const, lambdas)
+        return (v > 0) - (v < 0), v
+
+
 def _piece(f: PL, a: Fraction, b: Fraction) -> int:
     """The piece holding (a, b); a point at a knot: the piece on its right."""
     mid = (a + b) / 2
@@ -346,7 +409,7 @@ def _walk(rd: Reader, ctx: _Ctx, node: Any, path: str, box: list[tuple[Fraction,
         node, path, box, restrict, open_ = stack.pop()
         stats["nodes"] += 1
         nd = rd.obj(node, path, ("proofs",), ("split", "children"))
-        computed = ctx.bounds(box, restrict)
+        computed = ctx.node(box, restrict)
         open_ = set(open_)
         for j, pr in enumerate(rd.items(nd["proofs"], f"{path}.proofs")):
             pp = f"{path}.proofs[{j}]"
@@ -361,7 +424,6 @@ def _walk(rd: Reader, ctx: _Ctx, node: Any, path: str, box: list[tuple[Fraction,
                 continue
             if computed is None:
                 raise Rejected(f"{pp}: the node is empty; only an 'empty' proof applies")
-            bounds, hulls = computed
             kk = rd.integer(pd.get("conjunct"), f"{pp}.conjunct", 0, len(conjs) - 1)
             atoms = conjs[kk]
             if kind in ("bound", "dual"):
@@ -374,17 +436,21 @@ def _walk(rd: Reader, ctx: _Ctx, node: Any, path: str, box: list[tuple[Fraction,
                 lambdas = None
                 if kind == "dual":
                     raw = rd.items(pd["lambdas"], f"{pp}.lambdas", len(ctx.acts))
-                    lambdas = [list(rd.vector(v, f"{pp}.lambdas[{l}]", len(bounds[l][0]))) for l, v in enumerate(raw)]
+                    widths = computed.widths()
+                    lambdas = [list(rd.vector(v, f"{pp}.lambdas[{l}]", widths[l])) for l, v in enumerate(raw)]
                 n, kdim = ctx.net.input_dim, ctx.net.output_dim
                 cy = [sum((t * a.y[o] for t, a in zip(theta, atoms)), Fraction(0)) for o in range(kdim)]
                 cx = [sum((t * a.x[i] for t, a in zip(list(theta) + list(y), atoms + inputs)), Fraction(0)) for i in range(n)]
                 const = sum((t * a.const for t, a in zip(list(theta) + list(y), atoms + inputs)), Fraction(0))
-                value = ctx.objective_bound(box, hulls, cy, cx, const, lambdas)
+                sign, value = computed.sign(cy, cx, const, lambdas)
                 strict = any(t and a.strict for t, a in zip(theta, atoms))
-                if not (value > 0 or (strict and value >= 0)):
+                if not (sign > 0 or (strict and sign >= 0)):
+                    if value is None:
+                        value = ctx.objective_bound(box, computed.exact()[1], cy, cx, const, lambdas)
                     raise Rejected(f"{pp}: the bound {show_number(value)} does not close conjunction {kk}")
             elif kind == "affine":
                 rd.obj(pd, pp, ("kind", "conjunct", "multipliers"))
+                bounds, hulls = computed.exact()
                 _check_affine(rd, ctx, pd["multipliers"], f"{pp}.multipliers", box, bounds, hulls, atoms, inputs)
             else:
                 raise Malformed(f"{pp}.kind", "'empty', 'bound', 'dual' or 'affine'")

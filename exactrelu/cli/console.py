@@ -127,7 +127,13 @@ def progress(
         with Progress(*columns, TimeElapsedColumn(), console=Console(file=out, force_terminal=True), transient=True) as bar:
             task = bar.add_task(label, total=total, info="")
 
+            shown = [0.0]
+
             def update(done: int, queued: int | None = None) -> None:
+                now = time.monotonic()  # a search calls this per node: redraw 10 times a second
+                if now - shown[0] < 0.1:
+                    return
+                shown[0] = now
                 info = f"{done} done" + (f", {queued} queued" if queued is not None else "")
                 bar.update(task, completed=done, info=info)
 

@@ -58,8 +58,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 def engine(args: argparse.Namespace, plain: Callable[..., Any], command: str) -> Callable[..., Any]:
     """``plain`` when neither ``--workers`` nor ``--scheduler`` was given; else the
-    distributed engine of ``command``, called with the same arguments (a ``progress`` for
-    the single engine is replaced by the bar over tasks)."""
+    distributed engine of ``command``, called with the same arguments (a ``progress(done,
+    queued)`` given for the single engine counts tasks instead; without one, a bar over
+    the tasks)."""
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is None and scheduler is None:
         return plain
@@ -68,12 +69,14 @@ def engine(args: argparse.Namespace, plain: Callable[..., Any], command: str) ->
     tasks = getattr(args, "tasks", None)
 
     def run(*a: Any, **kw: Any) -> Any:
+        from contextlib import nullcontext
+
         from .console import progress
 
-        kw.pop("progress", None)
+        given = kw.pop("progress", None)  # the command's own bar (done, queued) counts tasks now
         if tasks is not None:
             kw[tasks_key] = tasks
-        with progress(f"{command}: tasks") as update:
+        with nullcontext(given) if given is not None else progress(f"{command}: tasks") as update:
             return spread(*a, workers=workers, scheduler=scheduler, on_cluster=_announce,
                           progress=lambda done, total: update(done, total - done), **kw)
 

@@ -154,19 +154,6 @@ def _norm_label(norm: Norm) -> str:
     return {"1": "‖J‖₁", "2": "‖J‖₂", "inf": "‖J‖∞"}[norm]
 
 
-def value_text(x: Any) -> str:
-    """An exact number for a caption: ``"15/8"``, ``"√2 ≈ 1.41421"``, else ``"≈1.23457"``."""
-    from ..core.numbers import format_number
-
-    if isinstance(x, Fraction):
-        return format_number(x)
-    if x.is_rational:
-        return format_number(x.value)
-    if len(x.poly) == 3 and x.poly[1] == 0 and x.poly[2] == 1 and x.poly[0] < 0:  # x² − k: √k
-        return f"√{-x.poly[0]} ≈ {_to_float(x):.6g}"
-    return f"≈{_to_float(x):.6g}"
-
-
 def plot_network(
     net: Network,
     domain: Domain,
@@ -246,7 +233,9 @@ def plot_network(
         sub = ""
     head = title or net.name or "network"
     status = "" if graph.complete else " (INCOMPLETE: limit reached)"
-    value = value_text(best_value)
+    from ..core.report import real_text
+
+    value = real_text(best_value)
     value = value if value.startswith("≈") else "= " + value
     where = " in the window" if window is not None else ""
     if kind == "slice" or window is not None:
@@ -258,8 +247,14 @@ def plot_network(
         fontsize=10,
     )
     fig.tight_layout()
-    fig.savefig(path)
+    import io
+
+    from ..io.files import write_atomic
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=str(path).rsplit(".", 1)[-1].lower())
     plt.close(fig)
+    write_atomic(path, buf.getvalue())
     summary = PlotSummary(
         str(path), kind, len(regions), len(kinks), norm, best_value, lift(regions[best].witness),
         graph.complete, win, point, tuple(axes) if kind == "slice" else (),
@@ -297,11 +292,15 @@ def _draw_1d(plt: Any, ax: Any, graph: Any, values: np.ndarray, norm: Norm, best
     elif graph.domain.box is not None:
         lo, hi = (float(v) for v in graph.domain.box[0])
         x0, x1 = lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)
-    else:
+    else:  # as small as it can be while showing the most regions (each 1/500 of the width)
         ends = [e for s in spans for e in s if np.isfinite(e)] + [float(r.witness[0]) for r in regions]
-        lo, hi = min(ends), max(ends)
-        pad = max(0.25 * (hi - lo), 1.0 if hi == lo else 0.0)
-        x0, x1 = lo - pad, hi + pad
+        centre = float(np.median(ends))
+
+        def shown(h: float) -> int:
+            return sum(1 for lo, hi in spans if min(hi, centre + h) - max(lo, centre - h) >= 0.004 * h)
+
+        half = _visible_window((centre,), _halves([(e,) for e in ends], (centre,)), shown) * 1.25
+        x0, x1 = centre - half, centre + half
     cmap = plt.get_cmap("viridis")
     vmin, vmax = float(values.min()), float(values.max())
     scale = (lambda v: 0.5) if vmax == vmin else (lambda v: (v - vmin) / (vmax - vmin))
@@ -383,7 +382,36 @@ def _region_polygon(r: Any, box: Sequence[Sequence[float]]) -> tuple[Polygon, li
     return poly, labels
 
 
+def _area(poly: Polygon) -> float:
+    return abs(sum(p[0] * q[1] - q[0] * p[1] for p, q in zip(poly, poly[1:] + poly[:1]))) / 2
+
+
+def _visible_window(centre: Sequence[float], halves: Sequence[float], shown: Callable[[float], int]) -> float:
+    """The half-width among ``halves`` (ascending) that shows the most regions (``shown(h)``),
+    the smallest of those: the regions, not the farthest vertex, decide the default window."""
+    best_h, best_n = halves[-1], -1
+    for h in halves:
+        n = shown(h)
+        if n > best_n:
+            best_h, best_n = h, n
+    return best_h
+
+
+def _halves(points: Sequence[Sequence[float]], centre: Sequence[float]) -> list[float]:
+    """Candidate half-widths: every distance (∞-norm) from the centre to a point, and a
+    geometric ladder, from the median distance (the points' typical scale) to the farthest."""
+    dists = sorted(max(abs(p[i] - centre[i]) for i in range(len(centre))) for p in points)
+    positive = [d for d in dists if d > 0] or [0.5]
+    lo = positive[len(positive) // 2]
+    hi = max(positive[-1], lo)
+    ladder = [lo * (hi / lo) ** (k / 24) for k in range(25)]
+    return sorted({d for d in positive if d >= lo} | set(ladder))
+
+
 def _auto_window(graph: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The default drawing box of the plane: the domain's box; else a square around the
+    regions' vertices and witnesses (their median as the centre), as small as it can be while
+    showing the most regions (each at least 1/10⁴ of the picture)."""
     dom = graph.domain
     if dom.box is not None:
         return tuple((float(lo), float(hi)) for lo, hi in dom.box)  # type: ignore[return-value]
@@ -393,10 +421,14 @@ def _auto_window(graph: Any) -> tuple[tuple[float, float], tuple[float, float]]:
         poly, _ = _region_polygon(r, ((-big, big), (-big, big)))
         pts += [p for p in poly if max(abs(p[0]), abs(p[1])) < big / 10]
         pts.append((float(r.witness[0]), float(r.witness[1])))
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-    half = max(max(xs) - min(xs), max(ys) - min(ys), 1.0) * 0.65
-    return (cx - half, cx + half), (cy - half, cy + half)
+    centre = (float(np.median([p[0] for p in pts])), float(np.median([p[1] for p in pts])))
+
+    def shown(h: float) -> int:
+        box = ((centre[0] - h, centre[0] + h), (centre[1] - h, centre[1] + h))
+        return sum(1 for r in graph.regions if _area(_region_polygon(r, box)[0] or [(0, 0)]) >= 4e-4 * h * h)
+
+    half = _visible_window(centre, _halves(pts, centre), shown) * 1.15
+    return (centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half)
 
 
 def _draw_2d(plt: Any, ax: Any, graph: Any, values: np.ndarray, color: str, norm: Norm, best: int, window: Any) -> tuple:

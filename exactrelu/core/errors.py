@@ -7,8 +7,16 @@ exits with status 2.
 `LimitReached`: a time or region limit stopped a computation. It carries what was
 found so far; the CLI reports that and exits with status 3.
 
+`InputLimit`: the input is well formed but larger than a resource limit allows (a
+number of a million digits, JSON nested a thousand deep; see `exactrelu.core.limits`).
+It is both: placed like an `InputError` (file, JSON path), and a `LimitReached`, so the
+CLI exits with status 3 and says which option raises the limit.
+
 >>> str(InputError("expected a number", path="layers[0].weight[1][0]", file="net.json"))
 'net.json: layers[0].weight[1][0]: expected a number'
+>>> e = InputLimit("more than 1000 digits", path="layers[0].weight[0][0]").at(file="net.json")
+>>> isinstance(e, LimitReached), str(e)
+(True, 'net.json: layers[0].weight[0][0]: more than 1000 digits')
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ class InputError(ValueError):
         path = self.path
         if prefix:
             path = prefix + (path if path.startswith("[") or not path else "." + path)
-        return InputError(self.message, path=path, file=file if file is not None else self.file)
+        return type(self)(self.message, path=path, file=file if file is not None else self.file)
 
 
 class LimitReached(RuntimeError):
@@ -43,3 +51,12 @@ class LimitReached(RuntimeError):
     def __init__(self, message: str, partial: Any = None) -> None:
         self.partial = partial
         super().__init__(message)
+
+
+class InputLimit(InputError, LimitReached):
+    """Input beyond a resource limit (`exactrelu.core.limits.Limits`): an `InputError` in
+    where it is, a `LimitReached` in what it means (exit 3; nothing partial to report)."""
+
+    def __init__(self, message: str, *, path: str = "", file: str = "") -> None:
+        InputError.__init__(self, message, path=path, file=file)
+        self.partial = None

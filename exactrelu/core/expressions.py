@@ -31,6 +31,22 @@ from .numbers import parse_number
 MAX_LENGTH = 4000
 MAX_DEPTH = 64
 MAX_EXPONENT = 64
+MAX_SIZE = 4096
+
+
+def _size(e: sympy.Expr) -> int:
+    """How a power of ``e`` grows: the bits of a number, else the degree in c (at least 1) times
+    the bits of its largest coefficient."""
+    if e.is_Rational:
+        return max(int(e.p).bit_length(), int(e.q).bit_length(), 1)
+    try:
+        poly = sympy.Poly(e, C)
+    except sympy.PolynomialError:
+        return MAX_SIZE + 1
+    bits = 1
+    for coeff in poly.coeffs():
+        bits = max(bits, *(_size(r) for r in (coeff.as_numer_denom()) if r.is_Rational), 1)
+    return max(poly.degree(), 1) * bits
 
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(?P<name>[A-Za-z_]+)|(?P<op>\*\*|[-+*/^()]))", re.ASCII)
 
@@ -137,6 +153,9 @@ class _Parser:
                 raise self._error(f"expected an integer exponent of at most {MAX_EXPONENT} in size", pos)
             if base == 0 and exp < 0:
                 raise self._error("expected a nonzero base for a negative exponent", pos)
+            if _size(base) * abs(int(exp)) > MAX_SIZE:  # ((9^64)^64)^64 would take forever
+                raise self._error(f"expected a power of at most {MAX_SIZE} in size (degree times exponent, "
+                                  "or bits of a number times exponent)", pos)
             return base ** exp
         return base
 

@@ -25,7 +25,8 @@ from flint import fmpq_mat
 
 from . import activations as act
 from .activations import PiecewiseLinear
-from .errors import InputError
+from .errors import InputError, InputLimit
+from .limits import Limits, active, using
 from .numbers import (
     column_fractions,
     fmpq_column,
@@ -43,6 +44,21 @@ class AffineLayer:
 
     weight: tuple[tuple[Fraction, ...], ...]
     bias: tuple[Fraction, ...]
+
+    def __post_init__(self) -> None:
+        # built directly (not by `affine`): the same shape rules, and exact entries only
+        w, b = self.weight, self.bias
+        if not isinstance(w, (tuple, list)) or not w or not all(isinstance(r, (tuple, list)) for r in w):
+            raise InputError("expected a nonempty list of weight rows", path="weight")
+        n = len(w[0])
+        if n == 0 or any(len(r) != n for r in w):
+            raise InputError(f"expected weight rows of one nonzero length, got lengths {sorted({len(r) for r in w})}",
+                             path="weight")
+        if not isinstance(b, (tuple, list)) or len(b) != len(w):
+            raise InputError(f"expected {len(w)} biases, one per weight row", path="bias")
+        if not all(type(v) is Fraction for r in w for v in r) or not all(type(v) is Fraction for v in b):
+            raise InputError("expected Fraction entries (build layers from other numbers with affine())",
+                             path="weight")
 
     @property
     def in_dim(self) -> int:
@@ -108,9 +124,40 @@ class Network:
     name: str = ""
     source: str = ""
 
+    def __post_init__(self) -> None:
+        dim = self.input_dim
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise InputError(f"expected a positive integer, got {dim!r}", path="input_dim")
+        if not isinstance(self.layers, tuple) or not self.layers:
+            raise InputError("expected a nonempty tuple of layers", path="layers")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, (AffineLayer, ActivationLayer)):
+                raise InputError(f"expected an affine or activation layer, got {type(layer).__name__}",
+                                 path=f"layers[{i}]")
+        for key in ("name", "source"):
+            if not isinstance(getattr(self, key), str):
+                raise InputError(f"expected a string, got {type(getattr(self, key)).__name__}", path=key)
+        limits = active()
+        if len(self.layers) > limits.layers:
+            raise InputLimit(f"expected at most {limits.layers} layers, got {len(self.layers)} "
+                             "(raise the limit with --max-layers)", path="layers")
+        neurons = dim + sum(layer.out_dim for layer in self.layers if isinstance(layer, AffineLayer))
+        if neurons > limits.neurons:
+            raise InputLimit(f"expected at most {limits.neurons} neurons (inputs and layer outputs), got "
+                             f"{neurons} (raise the limit with --max-neurons)", path="layers")
+
     @classmethod
-    def from_layers(cls, input_dim: int, layers: Sequence[Layer], name: str = "", source: str = "") -> "Network":
-        net = cls(int(input_dim), tuple(layers), name, source)
+    def from_layers(cls, input_dim: int, layers: Sequence[Layer], name: str = "", source: str = "",
+                    limits: Limits | None = None) -> "Network":
+        """A network, its shapes checked (``limits``: see `exactrelu.core.limits`).
+
+        >>> Network.from_layers(-1, [affine([[1]])])
+        Traceback (most recent call last):
+        ...
+        exactrelu.core.errors.InputError: input_dim: expected a positive integer, got -1
+        """
+        with using(limits):
+            net = cls(input_dim, tuple(layers), name, source)
         net.chain  # checks the shapes
         return net
 

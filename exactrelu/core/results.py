@@ -37,7 +37,8 @@ class Quantity:
     side it bounds (a certified upper bound is never below the true value).
     ``interval``: a certified enclosure ``(lo, hi)`` where the exact value is not
     rational (ℓ2 norms). ``algebraic``: an exact description when not rational
-    (for example ``"largest root of 5*x**2 - 3"``).
+    (for example ``"largest root of 5*x**2 - 3"``); ``number``: that exact number itself
+    (an `exactrelu.core.algebraic.Algebraic`), for the text output.
     """
 
     value: Fraction | float | None
@@ -46,6 +47,7 @@ class Quantity:
     lower: bool = False
     interval: tuple[Fraction | float, Fraction | float] | None = None
     algebraic: str | None = None
+    number: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.guarantee not in GUARANTEES:

@@ -26,7 +26,7 @@ certificate of the whole domain (`exactrelu check` re-verifies it as any other).
 >>> net = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, 1]], [0, 0, -1]),
 ...                               activation("relu"), affine([[1, 1, 1]])])
 >>> g = enumerate_regions(net, cells=4)                   # in-process, in 4 cells
->>> g.activation_regions, g.stats["cells"], [r.pattern for r in g.regions][:2]
+>>> g.activation_regions, g.diagnostics["cells"], [r.pattern for r in g.regions][:2]
 (7, 4, [((0, 0, 0),), ((0, 2, 0),)])
 >>> sorted(r.pattern for r in single(net).regions) == [r.pattern for r in g.regions]
 True
@@ -196,7 +196,7 @@ def _cell_regions(item: tuple[Any, ...]) -> tuple[list[tuple[Region, list[Any]]]
         region = dataclasses.replace(r, A=r.A[:keep], b=r.b[:keep], labels=r.labels[:keep], facets=tuple(facets),
                                      nonfacets=tuple(nonfacets))
         out.append((region, across))
-    return out, dict(g.stats)
+    return out, dict(g.diagnostics)
 
 
 def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Region, list[Any]]] | None], stats: dict[str, Any],

@@ -32,12 +32,14 @@ class _Stop(Exception):
     """A noted signal stops the write."""
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str | Iterable[str]) -> None:
-    """Write ``text`` (a string, or its pieces in order) to ``path`` atomically, UTF-8,
-    mode 0644. Raises `OSError` when the directory is not writable, or when a signal
-    whose handler returns stopped the write (nothing is written then)."""
+def write_text_atomic(path: str | os.PathLike[str], text: str | bytes | Iterable[str]) -> None:
+    """Write ``text`` (a string, or its pieces in order; or bytes, written as they are) to
+    ``path`` atomically, UTF-8, mode 0644. Raises `OSError` when the directory is not
+    writable, or when a signal whose handler returns stopped the write (nothing is written
+    then)."""
     p = Path(path)
-    pieces = [text] if isinstance(text, str) else text
+    binary = isinstance(text, bytes)
+    pieces = [text] if isinstance(text, (str, bytes)) else text
     noted: list[int] = []
     previous: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():  # handlers only there
@@ -49,7 +51,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str | Iterable[str]) -
     stopped = False
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
             for piece in pieces:
                 for i in range(0, len(piece), _CHUNK):
                     if noted:

@@ -35,7 +35,8 @@ from typing import Any, Sequence
 import numpy as np
 from flint import fmpq, fmpq_mat
 
-from ..core.errors import InputError
+from ..core.errors import InputError, InputLimit
+from ..core.limits import active
 from ..core.network import ActivationLayer, AffineLayer, Layer, Network, activation
 from ..core.pooling import pool_windows
 
@@ -78,12 +79,27 @@ def exact_array(values: Any) -> np.ndarray:
     elif arr.dtype.kind in "iuf":
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise InputError("expected finite numbers, got NaN or an infinity")
+        if arr.dtype.kind == "f":
+            _within_magnitude(arr)
         flat = [exact_scalar(v) for v in arr.ravel().tolist()]
     else:
         raise InputError(f"expected a numeric array, got dtype {arr.dtype}")
     out = np.empty(len(flat), dtype=object)
     out[:] = flat
     return out.reshape(arr.shape)
+
+
+def _within_magnitude(arr: np.ndarray) -> None:
+    """Floats of a file within the magnitude limit (`exactrelu.core.limits`): a weight of
+    3.6e-307 read exactly is a number whose reciprocal no float step can take."""
+    m = active().magnitude
+    mags = np.abs(arr[arr != 0].astype(np.float64))
+    if mags.size == 0 or m >= 308:
+        return
+    worst = mags.max() if mags.max() >= 10.0**m else mags.min() if mags.min() < 10.0**-m else None
+    if worst is not None:
+        raise InputLimit(f"expected 0 or numbers between 10^-{m} and 10^{m} in absolute value, got "
+                         f"{worst:.3g} (raise the limit with --max-magnitude)")
 
 
 def to_fraction(q: fmpq) -> Fraction:

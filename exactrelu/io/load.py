@@ -7,7 +7,7 @@ when their suffix is used, so that onnx and torch stay optional.
 >>> load_case("missing.xyz")
 Traceback (most recent call last):
 ...
-exactrelu.core.errors.InputError: missing.xyz: expected a network file (.json, .nnet, .onnx, .pt, .pth), got the suffix '.xyz'
+exactrelu.core.errors.InputError: missing.xyz: cannot read the file: no such file
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..core.errors import InputError
+from ..core.limits import Limits, using
 from .case import Case, read_case, write_case
 
 
@@ -68,14 +69,22 @@ WRITERS: dict[str, Callable[[Case, str], None]] = {
 }
 
 
-def load_case(path: str) -> Case:
-    """Read a network file of any supported format as a `Case`."""
-    suffix = Path(path).suffix.lower()
+def load_case(path: str, limits: Limits | None = None) -> Case:
+    """Read a network file of any supported format as a `Case`; ``limits``: the resource
+    limits (`exactrelu.core.limits.Limits`) for this file, default those in force."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError("cannot read the file: it is a directory", file=str(path))
+    suffix = p.suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is None:
+        if not p.exists():
+            raise InputError("cannot read the file: no such file", file=str(path))
         known = ", ".join(sorted(LOADERS))
-        raise InputError(f"expected a network file ({known}), got the suffix {suffix!r}", file=str(path))
-    return loader(str(path))
+        got = f"the suffix {suffix!r}" if suffix else "a name without a suffix"
+        raise InputError(f"expected a network file ({known}), got {got}", file=str(path))
+    with using(limits):
+        return loader(str(path))
 
 
 def save_case(case: Case, path: str) -> None:

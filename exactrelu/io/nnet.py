@@ -44,6 +44,7 @@ from ..core.errors import InputError
 from ..core.network import AffineLayer, Network, activation
 from ..core.numbers import parse_number
 from .case import Case
+from .files import write_atomic
 from .layers import InexactConversion
 
 
@@ -184,4 +185,4 @@ def write_nnet(case: Case, path: str) -> None:
             InexactConversion,
             stacklevel=2,
         )
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomic(path, "\n".join(lines) + "\n")

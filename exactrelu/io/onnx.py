@@ -92,14 +92,25 @@ def _metadata(model: Any) -> dict[str, str]:
 
 
 def _domain_from_metadata(model: Any, dim: int) -> Domain:
-    text = _metadata(model).get("exactrelu.core.domain")
+    text = _metadata(model).get("exactrelu.domain")
     if not text:
         return Domain.whole(dim)
+    from .case import loads_json
+
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise InputError("expected JSON in the metadata entry 'exactrelu.core.domain'") from None
+        data = loads_json(text)
+    except InputError as e:
+        raise e.at(prefix="metadata 'exactrelu.domain'") from None
     return Domain.from_json(data, dim)
+
+
+def _tensor(numpy_helper: Any, tensor: Any, where: str) -> Any:
+    """A tensor's array; a corrupt one (unknown element type, data not matching its shape) is
+    an `InputError` at ``where``."""
+    try:
+        return numpy_helper.to_array(tensor)
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise InputError(f"expected a well-formed tensor: {e}", path=where) from None
 
 
 def network_from_onnx(model: Any, name: str = "", source: str = "") -> Network:
@@ -114,7 +125,8 @@ def network_from_onnx(model: Any, name: str = "", source: str = "") -> Network:
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), OPSET)
     values: dict[str, Any] = {}
     for init in graph.initializer:
-        values[init.name] = _const(numpy_helper.to_array(init), f"initializer '{init.name}'")
+        values[init.name] = _const(_tensor(numpy_helper, init, f"initializer '{init.name}'"),
+                                   f"initializer '{init.name}'")
     inputs = [i for i in graph.input if i.name not in values]
     if len(inputs) != 1:
         raise InputError(f"expected one graph input, got {len(inputs)}: {[i.name for i in inputs]}", path="graph.input")
@@ -167,7 +179,7 @@ def _const(arr: np.ndarray, where: str) -> np.ndarray:
         try:
             return exact_array(arr)
         except InputError as e:
-            raise InputError(f"{where}: {e.message}") from None
+            raise e.at(prefix=where) from None
     if arr.dtype.kind in "iub":
         return arr.astype(np.int64)
     raise InputError(f"{where}: expected a numeric tensor, got dtype {arr.dtype}")
@@ -281,7 +293,7 @@ def _constant_node(onnx: Any, at: dict[str, Any], where: str) -> np.ndarray:
     from onnx import numpy_helper
 
     if "value" in at:
-        return _const(numpy_helper.to_array(at["value"]), where)
+        return _const(_tensor(numpy_helper, at["value"], where), where)
     if "value_float" in at:
         return exact_array(np.float32(at["value_float"]))
     if "value_floats" in at:
@@ -468,7 +480,7 @@ def network_to_onnx(net: Network, domain: Domain | None = None) -> Any:
     model.ir_version = 8
     meta = {"exactrelu.name": net.name, "exactrelu.source": net.source}
     if domain is not None and not domain.is_whole:
-        meta["exactrelu.core.domain"] = json.dumps(domain.to_json())
+        meta["exactrelu.domain"] = json.dumps(domain.to_json())
     helper.set_model_props(model, {k: v for k, v in meta.items() if v})
     if rounded[0]:
         warnings.warn(
@@ -502,12 +514,13 @@ def _activation_nodes(helper: Any, numpy_helper: Any, layer: ActivationLayer, cu
 
 
 def write_onnx(case: Case | Network, path: str) -> None:
-    """Write a case (or a network) as an ONNX file."""
-    onnx = _onnx()
+    """Write a case (or a network) as an ONNX file (atomically)."""
+    from .files import write_atomic
+
     if isinstance(case, Network):
         case = Case(case, Domain.whole(case.input_dim))
     model = network_to_onnx(case.network, case.domain)
-    onnx.save(model, str(path))
+    write_atomic(path, model.SerializeToString())
 
 
 def onnxruntime_difference(net: Network, model: Any, points: Sequence[Sequence[Fraction]]) -> float:

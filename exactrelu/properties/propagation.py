@@ -29,6 +29,12 @@ intersects it with the branch's restriction (a neuron split). The rule and the
 rounding are part of the certificate format: the independent checker
 (`exactrelu.checker.property`) recomputes them.
 
+The code here is the rule in exact rationals. For ReLU networks the search evaluates the
+same rule with a floating-point filter (`exactrelu.properties.filtered`: float64 with
+rigorous error bounds, these functions where the floats cannot decide); the grids
+(``2^-16`` for bounds, ``2^-24`` for multipliers) are coarse enough that the floats
+decide almost every rounding, and fine enough not to loosen the bounds measurably.
+
 >>> from exactrelu.core.network import Network, affine, activation
 >>> net = Network.from_layers(1, [affine([[1], [-1]]), activation("relu"), affine([[1, 1]])])
 >>> m = Model.of(net)
@@ -56,9 +62,9 @@ from ..core.activations import PiecewiseLinear
 from ..core.network import Network
 from ..core.numbers import to_fmpq, to_fraction
 
-GRID_BITS = 32
+GRID_BITS = 16
 SLOPE_BITS = 16
-LAMBDA_BITS = 40
+LAMBDA_BITS = 24
 
 Box = Sequence[tuple[Fraction, Fraction]]
 Bounds = list[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]]  # per hidden layer: (lo, hi)
@@ -98,6 +104,35 @@ class Model:
         return tuple(np.array([float(b[i, 0]) for i in range(b.nrows())], dtype=float) for b in self.b)
 
     @cached_property
+    def eW(self) -> tuple[np.ndarray, ...]:
+        """Per layer, a bound on ``|W − Wf|`` elementwise (0 where the float is the weight)."""
+        return tuple(_float_error(W, Wf) for W, Wf in zip(self.W, self.Wf))
+
+    @cached_property
+    def eb(self) -> tuple[np.ndarray, ...]:
+        return tuple(_float_error(b, bf[:, None])[:, 0] for b, bf in zip(self.b, self.bf))
+
+    @cached_property
+    def int_denominators(self) -> tuple[int, ...]:
+        """Per layer, the least common denominator q of the weights: ``W = A / q``."""
+        out = []
+        for W in self.W:
+            q = 1
+            for v in W.entries():
+                q = q * int(v.q) // _gcd(q, int(v.q))
+            out.append(q)
+        return tuple(out)
+
+    @cached_property
+    def int_columns(self) -> tuple[tuple[tuple[int, ...], ...], ...]:
+        """Per layer, the columns of ``A = q W`` as Python integers."""
+        out = []
+        for W, q in zip(self.W, self.int_denominators):
+            rows = [[int(v.p) * (q // int(v.q)) for v in row] for row in W.table()]
+            out.append(tuple(zip(*rows)) if rows else ())
+        return tuple(out)
+
+    @cached_property
     def all_relu(self) -> bool:
         return all(f.knots == (0,) and f.slopes == (0, 1) and f.value == 0 for fs in self.acts for f in fs)
 
@@ -110,6 +145,18 @@ class Model:
             pre.append(z)
             v = _apply_float(self.acts[l], z) if not self.all_relu else np.maximum(z, 0.0)
         return pre, v @ self.Wf[-1].T + self.bf[-1]
+
+
+def _float_error(Q: fmpq_mat, F: np.ndarray) -> np.ndarray:
+    """``|Q − F|`` bounded elementwise: 0 where the float is exact, else 2^-52 |F| (correct rounding)."""
+    exact = np.array([[Fraction(float(v)) == to_fraction(v) for v in row] for row in Q.table()], dtype=bool).reshape(F.shape)
+    return np.where(exact, 0.0, 2.0**-52 * np.abs(F))
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
 
 
 def _apply_float(fns: Sequence[PiecewiseLinear], z: np.ndarray) -> np.ndarray:
@@ -336,6 +383,27 @@ def pieces_of(m: Model, bounds: Bounds) -> list[list[Piece]]:
     return [[piece(f, a, c) for f, a, c in zip(m.acts[l], lo, hi)] for l, (lo, hi) in enumerate(bounds)]
 
 
+def row_bound(
+    m: Model,
+    layer: int,
+    C: fmpq_mat,
+    d: fmpq,
+    box: Box,
+    pieces: list[list[Piece]],
+    lambdas: Sequence[Sequence[fmpq]] | None,
+    c_x: Sequence[fmpq] = (),
+) -> fmpq:
+    """The layered lower bound of ``C a_{layer-1} + d (+ c_x·x)`` (one row; ``a_{-1} = x``)
+    over the box, exactly: the rule's multipliers when ``lambdas`` is None."""
+    dd = [d]
+    if layer:
+        C, dd = _backward(m, layer, C, dd, pieces, lambdas)
+    nu = C.entries()
+    if c_x:
+        nu = [u + v for u, v in zip(nu, c_x)]
+    return dd[0] + _box_min(nu, box)
+
+
 def layered_bound(
     m: Model,
     bounds: Bounds,
@@ -353,14 +421,9 @@ def layered_bound(
         pieces = pieces_of(m, bounds)
     L = m.hidden
     cy = fmpq_mat(1, m.output_dim, [to_fmpq(v) for v in c_y])
-    d = [to_fmpq(const) + (cy * m.b[L])[0, 0]]
-    C = cy * m.W[L]
-    if L:
-        C, d = _backward(m, L, C, d, pieces, lambdas)
-    nu = C.entries()
-    if c_x:
-        nu = [u + to_fmpq(v) for u, v in zip(nu, c_x)]
-    return to_fraction(d[0] + _box_min(nu, box))
+    d = to_fmpq(const) + (cy * m.b[L])[0, 0]
+    lam = None if lambdas is None else [[to_fmpq(v) for v in row] for row in lambdas]
+    return to_fraction(row_bound(m, L, cy * m.W[L], d, box, pieces, lam, [to_fmpq(v) for v in c_x]))
 
 
 # -- floats: the same propagation, to steer the search ---------------------------------------

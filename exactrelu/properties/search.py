@@ -4,10 +4,12 @@ input set reaches one of a list of conjunctions of output atoms.
 One `search` runs per input set (`formula.Group`). A node is a box (input splits) and a
 restriction of some neurons to one piece of their activation (neuron splits). At a node:
 
-1. canonical bounds in floats steer; the exact ones (`propagation.exact_bounds`) decide:
-   a branch whose restriction leaves a neuron no value is closed ("empty");
+1. canonical bounds in floats steer; the exact ones decide (`propagation.exact_bounds`,
+   for ReLU networks the same numbers from the floating-point filter
+   `filtered.relu_bounds`): a branch whose restriction leaves a neuron no value is
+   closed ("empty");
 2. a conjunction whose atom has a positive canonical lower bound is closed by that bound,
-   evaluated exactly (`propagation.layered_bound`);
+   evaluated exactly (`propagation.layered_bound`, or its sign by `filtered.closes`);
 3. otherwise the LP relaxation (HiGHS, `lp.solve_relaxation`) proposes multipliers, and
    the layered bound with them, in exact rationals, closes the conjunction when positive
    (a Neumaier–Shcherbina safe dual bound: no exact LP);
@@ -50,13 +52,24 @@ from flint import fmpq, fmpq_mat
 from ..core.errors import LimitReached
 from ..core.numbers import format_number, to_fmpq
 from ..polyhedra.lp import INFEASIBLE, OPTIMAL, lp_max
+from .filtered import (
+    FloatLayers,
+    Unrepresentable,
+    closes,
+    relu_bounds,
+    to_bounds,
+    usable,
+)
 from .formula import Atom
 from .lp import exact_multipliers_all, new_highs, solve_relaxation
 from .propagation import (
     Bounds,
     Box,
+    FloatBounds,
     Model,
+    Piece,
     Restrict,
+    _relu_slopes,
     exact_bounds,
     float_bounds,
     float_objective,
@@ -391,24 +404,40 @@ class _Search:
                 stack.append((child, cbox, crestrict, remaining, depth + ("input" in split["json"])))
         return SearchOutcome(None, tree, Fraction(1), self.stats)
 
+    def bounds(self, box: Box, restrict: Restrict) -> "_Exact | None":
+        """The node's exact canonical bounds (None: the branch is empty)."""
+        self.stats.exact_bounds += 1
+        if usable(self.m):
+            try:
+                floats = relu_bounds(self.m, box, restrict)
+                return None if floats is None else _Exact(floats, None)
+            except Unrepresentable:
+                pass
+        fr = exact_bounds(self.m, box, restrict)
+        return None if fr is None else _Exact(None, fr)
+
+    def closes(self, ex: "_Exact", box: Box, cy: Sequence[Fraction], cx: Sequence[Fraction], const: Fraction, strict: bool,
+               lambdas: Sequence[Sequence[Fraction]] | None = None) -> bool:
+        """Whether the layered bound of ``cy·f(x) + cx·x + const`` on the node is > 0 (>= 0 when strict), exactly."""
+        if ex.floats is not None:
+            return closes(self.m, ex.floats, box, cy, cx, const, strict, lambdas)
+        return _closes(layered_bound(self.m, ex.fractions(), box, cy, cx, const, lambdas, ex.pieces(self.m)), strict)
+
     def process(self, node: dict[str, Any], box: Box, restrict: Restrict, open_: tuple[int, ...], depth: int = 0) -> "Witness | _Open":
         m = self.m
         proofs: list[dict[str, Any]] = []
         node["proofs"] = proofs
         lo_x = np.array([float(a) for a, _ in box])
         hi_x = np.array([float(b) for _, b in box])
-        eb: Bounds | None = None
+        ex: _Exact | None = None
         relu = m.all_relu
         fb = float_bounds(m, lo_x, hi_x, restrict) if relu else None
         if fb is None or fb.empty:
-            self.stats.exact_bounds += 1
-            eb = exact_bounds(m, box, restrict)
-            if eb is None:
-                proofs.append({"kind": "empty"})
-                self.stats.proofs["empty"] += 1
-                return _CLOSED
+            ex = self.bounds(box, restrict)
+            if ex is None:
+                return self.empty(proofs)
             if fb is None or fb.empty:
-                fb = _float_from_exact(m, eb)
+                fb = _float_from_exact(ex.float_layers())
         remaining = list(open_)
         # 2. canonical bounds on single atoms
         hardest: tuple[float, int, int] | None = None  # (lb, conj, atom)
@@ -418,24 +447,20 @@ class _Search:
             if relu:
                 lbs, C, nus = float_objective(m, fb, lo_x, hi_x, Cy, Cx, c)
             else:
-                if eb is None:
-                    self.stats.exact_bounds += 1
-                    eb = exact_bounds(m, box, restrict)
-                lbs = np.array([float(layered_bound(m, eb, box, a.y_coef, a.x_coef, a.const)) for a in self.conjs[k]])
+                if ex is None:
+                    ex = self.bounds(box, restrict)
+                assert ex is not None  # non-relu networks have no float bounds: the exact ones came first
+                lbs = np.array([float(layered_bound(m, ex.fractions(), box, a.y_coef, a.x_coef, a.const, None, ex.pieces(m))) for a in self.conjs[k]])
                 C, nus = np.zeros((len(lbs), m.input_dim)), []
             lbs_by_conj[k] = (lbs, C, nus)
             j = int(np.argmax(lbs))
             if lbs[j] > 0 or (lbs[j] >= 0 and self.conjs[k][j].strict):
-                if eb is None:
-                    self.stats.exact_bounds += 1
-                    eb = exact_bounds(m, box, restrict)
-                    if eb is None:
-                        proofs.append({"kind": "empty"})
-                        self.stats.proofs["empty"] += 1
-                        return _CLOSED
+                if ex is None:
+                    ex = self.bounds(box, restrict)
+                    if ex is None:
+                        return self.empty(proofs)
                 a = self.conjs[k][j]
-                bound = layered_bound(m, eb, box, a.y_coef, a.x_coef, a.const)
-                if _closes(bound, a.strict):
+                if self.closes(ex, box, a.y_coef, a.x_coef, a.const, a.strict):
                     theta = ["0"] * len(self.conjs[k])
                     theta[j] = "1"
                     proofs.append({"kind": "bound", "conjunct": k, "theta": theta})
@@ -448,22 +473,16 @@ class _Search:
             return _CLOSED
         # floats steer: which neurons look unstable; the exact bounds are computed only to prove
         float_unstable = [(l, i) for l in range(len(fb.lo)) for i in range(len(fb.lo[l])) if fb.lo[l][i] < 0 < fb.hi[l][i]]
-        if eb is None and (not relu or not float_unstable):
-            self.stats.exact_bounds += 1
-            eb = exact_bounds(m, box, restrict)
-            if eb is None:
-                proofs.append({"kind": "empty"})
-                self.stats.proofs["empty"] += 1
-                return _CLOSED
-        pieces = pieces_of(m, eb) if eb is not None else None
-        if pieces is not None:
-            unstable = [(l, i) for l, ps in enumerate(pieces) for i, p in enumerate(ps) if not p.linear]
-        else:
-            unstable = float_unstable
+        if ex is None and (not relu or not float_unstable):
+            ex = self.bounds(box, restrict)
+            if ex is None:
+                return self.empty(proofs)
+        unstable = ex.unstable(m) if ex is not None else float_unstable
         candidates: list[np.ndarray] = []
         # 4. affine: exact LP
         if not unstable:
-            affine = self.affine_rows([(lo, hi) for lo, hi in eb])  # type: ignore[union-attr]
+            assert ex is not None
+            affine = self.affine_rows([(lo, hi) for lo, hi in ex.fractions()])
             for k in list(remaining):
                 res = self.affine_lp(box, affine, k)
                 if isinstance(res, tuple):
@@ -481,11 +500,12 @@ class _Search:
                 atoms = self.conjs[k]
                 self.stats.lps += 1
                 rel = solve_relaxation(
-                    m, eb if eb is not None else _fraction_bounds(fb), box,
+                    m, ex.float_layers() if ex is not None else list(zip(fb.lo, fb.hi)), box,
                     [([float(v) for v in a.y_coef], [float(v) for v in a.x_coef]) for a in atoms],
                     [float(a.const) for a in atoms],
                     [([float(v) for v in a.x_coef], float(a.const)) for a in self.input_rows],
                     solver=self.highs,
+                    pieces=ex.pieces(m) if ex is not None and not relu else None,
                 )
                 if rel is None:
                     continue
@@ -498,17 +518,12 @@ class _Search:
                     continue
                 cy, cx, const = _combine(atoms, theta, self.input_rows, ys, m.input_dim, m.output_dim)
                 lam = exact_multipliers_all(rel.lambdas)
-                if eb is None:
-                    self.stats.exact_bounds += 1
-                    eb = exact_bounds(m, box, restrict)
-                    if eb is None:
-                        proofs.append({"kind": "empty"})
-                        self.stats.proofs["empty"] += 1
-                        return _CLOSED
-                    pieces = pieces_of(m, eb)
-                bound = layered_bound(m, eb, box, cy, cx, const, lam, pieces)
+                if ex is None:
+                    ex = self.bounds(box, restrict)
+                    if ex is None:
+                        return self.empty(proofs)
                 strict = any(t and a.strict for t, a in zip(theta, atoms))
-                if _closes(bound, strict):
+                if self.closes(ex, box, cy, cx, const, strict, lam):
                     proofs.append({
                         "kind": "dual", "conjunct": k,
                         "theta": [format_number(t) for t in theta],
@@ -530,9 +545,15 @@ class _Search:
             return found
         if not unstable:
             return _Open(tuple(remaining), None)  # an undecided exact LP: cannot happen
-        return _Open(tuple(remaining), self.split(box, restrict, eb if eb is not None else _fraction_bounds(fb), pieces, unstable, hardest, lbs_by_conj, depth))
+        layers = ex.float_layers() if ex is not None else list(zip(fb.lo, fb.hi))
+        return _Open(tuple(remaining), self.split(box, restrict, layers, unstable, hardest, lbs_by_conj, depth))
 
-    def split(self, box: Box, restrict: Restrict, eb: Bounds, pieces: Any, unstable: list[tuple[int, int]], hardest: Any, lbs_by_conj: Any, depth: int) -> dict[str, Any]:
+    def empty(self, proofs: list[dict[str, Any]]) -> _Open:
+        proofs.append({"kind": "empty"})
+        self.stats.proofs["empty"] += 1
+        return _CLOSED
+
+    def split(self, box: Box, restrict: Restrict, layers: Sequence[tuple[Any, Any]], unstable: list[tuple[int, int]], hardest: Any, lbs_by_conj: Any, depth: int) -> dict[str, Any]:
         n = self.m.input_dim
         widths = [hi - lo for lo, hi in box]
         if n <= self.opts.input_split_dims and len(unstable) > self.opts.neuron_split_below and depth < self.opts.max_input_depth:
@@ -555,7 +576,7 @@ class _Search:
             _, k, j = hardest
             nus = lbs_by_conj[k][2]
             for l, i in unstable:
-                lo, hi = float(eb[l][0][i]), float(eb[l][1][i])
+                lo, hi = float(layers[l][0][i]), float(layers[l][1][i])
                 gap = -lo * hi / (hi - lo)
                 nu = abs(float(nus[l][j][i])) if nus else 1.0
                 score = nu * gap
@@ -566,7 +587,7 @@ class _Search:
         else:
             _, l, i = best
         f = self.m.acts[l][i]
-        lo, hi = eb[l][0][i], eb[l][1][i]
+        lo, hi = layers[l][0][i], layers[l][1][i]
         inside = [t for t in f.knots if lo < t < hi]
         at = min(inside, key=lambda t: abs(2 * t - lo - hi))
         left = dict(restrict)
@@ -594,17 +615,41 @@ def _piece_of(f: Any, lo: Fraction | None, hi: Fraction | None) -> int:
     return j
 
 
-def _fraction_bounds(fb: Any) -> Bounds:
-    """Float bounds as the exact rationals they denote (a proposal for the LP and the splits)."""
-    return [(tuple(Fraction(float(v)) for v in lo), tuple(Fraction(float(v)) for v in hi)) for lo, hi in zip(fb.lo, fb.hi)]
+@dataclass
+class _Exact:
+    """A node's exact canonical bounds: for ReLU networks as floats that hold them exactly
+    (`filtered.relu_bounds`), else as rationals (`propagation.exact_bounds`)."""
+
+    floats: FloatLayers | None
+    rationals: Bounds | None
+    _pieces: list[list[Piece]] | None = None
+
+    def fractions(self) -> Bounds:
+        if self.rationals is None:
+            self.rationals = to_bounds(self.floats or [])
+        return self.rationals
+
+    def float_layers(self) -> FloatLayers:
+        if self.floats is not None:
+            return self.floats
+        return [(np.array([float(v) for v in lo]), np.array([float(v) for v in hi])) for lo, hi in self.fractions()]
+
+    def pieces(self, m: Model) -> list[list[Piece]]:
+        if self._pieces is None:
+            self._pieces = pieces_of(m, self.fractions())
+        return self._pieces
+
+    def unstable(self, m: Model) -> list[tuple[int, int]]:
+        """The neurons whose interval meets more than one piece of their activation."""
+        if self.floats is not None:
+            return [(l, int(i)) for l, (lo, hi) in enumerate(self.floats) for i in np.nonzero((lo < 0) & (hi > 0))[0]]
+        return [(l, i) for l, ps in enumerate(self.pieces(m)) for i, p in enumerate(ps) if not p.linear]
 
 
-def _float_from_exact(m: Model, eb: Bounds) -> Any:
-    from .propagation import FloatBounds, _relu_slopes
-
-    lo = [np.array([float(v) for v in a]) for a, _ in eb]
-    hi = [np.array([float(v) for v in b]) for _, b in eb]
-    sp, sm = zip(*[_relu_slopes(a, b) for a, b in zip(lo, hi)]) if eb else ((), ())
+def _float_from_exact(layers: FloatLayers) -> FloatBounds:
+    lo = [a for a, _ in layers]
+    hi = [b for _, b in layers]
+    sp, sm = zip(*[_relu_slopes(a, b) for a, b in zip(lo, hi)]) if layers else ((), ())
     return FloatBounds(lo, hi, list(sp), list(sm))
 
 

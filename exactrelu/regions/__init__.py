@@ -7,7 +7,16 @@ the facet decisions with their certificates (`facets`) and the 2-D splitter (`sp
 2
 """
 
-from .graph import Facet, Kink, NonFacet, Region, RegionCounts, RegionGraph, RegionStore, RegionTuple
+from .graph import (
+    Facet,
+    Kink,
+    NonFacet,
+    Region,
+    RegionCounts,
+    RegionGraph,
+    RegionStore,
+    RegionTuple,
+)
 from .traversal import enumerate_regions
 
 __all__ = ["Facet", "Kink", "NonFacet", "Region", "RegionCounts", "RegionGraph", "RegionStore", "RegionTuple", "enumerate_regions"]

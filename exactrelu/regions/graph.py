@@ -363,9 +363,18 @@ class RegionGraph:
     domain: Domain
     regions: RegionStore | RegionTuple
     complete: bool = True
-    stats: dict[str, Any] = field(default_factory=dict, compare=False)
+    diagnostics: dict[str, Any] = field(default_factory=dict, compare=False)
     deadline: float | None = field(default=None, compare=False)
     _volumes: dict[int, Fraction | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def value(self) -> int:
+        """The number of activation regions found (all of them when ``complete``)."""
+        return self.activation_regions
+
+    @property
+    def guarantee(self) -> str:
+        return "exact"
 
     def __post_init__(self) -> None:
         if not isinstance(self.regions, (RegionStore, RegionTuple)):

@@ -19,7 +19,7 @@ facet of every region found (SPEC §3, DESIGN "Region enumeration: what bites"):
   anything unless its rounding error is bounded: a ray's first hit is proposed in
   floats and proved by the filtered signs (`exactrelu.predicates`) of every other row
   at the exact hit point; the counts of those signs (decided by the filter, fallen
-  back to exact arithmetic) are in the graph's ``stats``. A facet shared with a region processed earlier is known, with its point
+  back to exact arithmetic) are in the graph's ``diagnostics``. A facet shared with a region processed earlier is known, with its point
   (checked exactly) and neighbour. A recession ray of an earlier region, checked by
   one product, often proves a region unbounded.
 * Witnesses are rounded to small dyadic rationals when (checked exactly) still

@@ -27,7 +27,7 @@ from ..core.errors import InputError
 from ..core.expressions import parse_expression
 from ..core.norms import parse_norm
 from ..core.numbers import parse_number
-from ..core.results import CERTIFIED, ESTIMATE, Quantity
+from ..core.results import CERTIFIED, ESTIMATE, EXACT, Quantity
 from ..io.case import Case
 from ..lipschitz import lipschitz
 from .check import Check
@@ -41,19 +41,23 @@ def _value(expected: Any, path: str) -> Any:
         return parse_expression(str(expected), path)
 
 
-def _agrees(expected: Any, q: Quantity, path: str) -> bool:
+def _agrees(expected: Any, q: Quantity, path: str) -> tuple[bool, str]:
+    """Whether the computed bound agrees with the expected value, and how, when not exactly."""
     v = _value(expected, path)
     if isinstance(q.value, Fraction) and q.interval is None and q.guarantee != CERTIFIED:
-        return bool(sympy.simplify(v - sympy.Rational(q.value.numerator, q.value.denominator)) == 0)
+        return bool(sympy.simplify(v - sympy.Rational(q.value.numerator, q.value.denominator)) == 0), ""
     if q.guarantee == ESTIMATE:
         f = float(sympy.N(v, 30))
-        return abs(f - float(q.value)) <= 1e-9 * max(1.0, abs(f))
+        return abs(f - float(q.value)) <= 1e-9 * max(1.0, abs(f)), "an estimate: within a relative 1e-9"
     if q.interval is None:  # a certified upper bound only
         n = sympy.N(v, 60)
-        return bool(n <= sympy.Rational(q.value) <= n * (1 + sympy.Rational(1, 10**9)) + sympy.Rational(1, 10**30))
+        ok = bool(n <= sympy.Rational(q.value) <= n * (1 + sympy.Rational(1, 10**9)) + sympy.Rational(1, 10**30))
+        return ok, "a certified upper bound: at or above the expected value, within a relative 1e-9"
     lo, hi = q.interval
     n = sympy.N(v, 60)
-    return bool(sympy.Rational(lo) <= n <= sympy.Rational(hi))
+    note = "the expected value lies in the certified enclosure" if q.guarantee == CERTIFIED else \
+        "exact, irrational: the expected value lies in its isolating interval"
+    return bool(sympy.Rational(lo) <= n <= sympy.Rational(hi)), note
 
 
 def check_bounds(case: Case, value: Any, path: str) -> list[Check]:
@@ -71,7 +75,7 @@ def check_bounds(case: Case, value: Any, path: str) -> list[Check]:
             label = f"{name} ({norm})"
             if name == "L":
                 got = lipschitz(case.network, norm, case.domain).exact
-                checks.append(Check(label, expected, str(got) if isinstance(got, Fraction) else got.text(),
+                checks.append(Check(label, expected, str(got) if isinstance(got, Fraction) else got,
                                     matches(expected, got, where)))
                 continue
             if name in result.undefined:
@@ -80,6 +84,12 @@ def check_bounds(case: Case, value: Any, path: str) -> list[Check]:
             if name not in result.values:
                 raise InputError(f"unknown bound {name!r} (known: L, K_star, K, K1, K2, K3, K4, C, C_E)", path=where)
             q = result.values[name]
-            got = q.value if isinstance(q.value, Fraction) and q.interval is None else (q.algebraic or q.value)
-            checks.append(Check(label, expected, got, expected is not None and _agrees(expected, q, where)))
+            got = q.value if isinstance(q.value, Fraction) and q.interval is None else (q.number or q.algebraic or q.value)
+            if expected is None:
+                ok, note = False, ""
+            elif q.guarantee == EXACT and q.number is not None:  # irrational: compared exactly
+                ok, note = matches(expected, q.number, where), ""
+            else:
+                ok, note = _agrees(expected, q, where)
+            checks.append(Check(label, expected, got, ok, note))
     return checks

@@ -30,9 +30,13 @@ class Check:
     expected: Any
     got: Any
     ok: bool
+    note: str = ""  # how it passed when not by exact equality (a tolerance, an enclosure)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "expected": self.expected, "got": exact(self.got), "ok": self.ok}
+        doc = {"name": self.name, "expected": self.expected, "got": exact(self.got), "ok": self.ok}
+        if self.note:
+            doc["note"] = self.note
+        return doc
 
 
 Checker = Callable[[Case, Any, str], list[Check]]
@@ -56,11 +60,15 @@ def same(expected: Any, got: Any, path: str) -> bool:
     return sympy.expand(e - sympy.sympify(got)) == 0
 
 
-def entries(value: Any, path: str) -> list[dict[str, Any]]:
-    """The list of objects of a ``jacobian`` / ``parameter_gradient`` entry, each with an ``at``."""
+def entries(value: Any, path: str, known: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The list of objects of a ``jacobian`` / ``parameter_gradient`` entry, each with an ``at``
+    and no key outside ``known`` (a misspelt key must not skip its check silently)."""
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise InputError("expected a list of objects with 'at' and 'convention'", path=path)
     for i, v in enumerate(value):
         if "at" not in v:
             raise InputError("missing key 'at'", path=f"{path}[{i}]")
+        unknown = [k for k in v if k not in known]
+        if unknown:
+            raise InputError(f"unknown key (known: {', '.join(known)})", path=f"{path}[{i}].{unknown[0]}")
     return value

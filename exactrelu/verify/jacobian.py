@@ -40,7 +40,7 @@ from .check import Check, entries, same
 
 def check_jacobian(case: Case, value: Any, path: str) -> list[Check]:
     checks = []
-    for i, entry in enumerate(entries(value, path)):
+    for i, entry in enumerate(entries(value, path, ("at", "convention", "jacobian", "source", *KEYS))):
         x = parse_point(str(entry["at"]), case.network.input_dim, f"{path}[{i}].at")
         conv = entry.get("convention", "0")
         d = derivative(case.network, x, conv)

@@ -34,10 +34,14 @@ def matches(expected: Any, got: Fraction | Algebraic, path: str) -> bool:
     if isinstance(got, Algebraic) and got.is_rational:
         got = got.value
     if isinstance(expected, dict):
-        if "polynomial" not in expected or "interval" not in expected:
-            raise InputError('expected {"polynomial": [...], "interval": [lo, hi]}', path=path)
-        poly = tuple(int(parse_number(c, f"{path}.polynomial")) for c in expected["polynomial"])
-        lo, hi = (parse_number(v, f"{path}.interval") for v in expected["interval"])
+        if set(expected) != {"polynomial", "interval"} or not isinstance(expected["polynomial"], list) \
+                or not isinstance(expected["interval"], list) or len(expected["interval"]) != 2:
+            raise InputError('expected {"polynomial": [integers], "interval": [lo, hi]}', path=path)
+        coeffs = [parse_number(c, f"{path}.polynomial[{i}]") for i, c in enumerate(expected["polynomial"])]
+        if not coeffs or any(c.denominator != 1 for c in coeffs):
+            raise InputError("expected a nonempty list of integer coefficients", path=f"{path}.polynomial")
+        poly = tuple(int(c) for c in coeffs)
+        lo, hi = (parse_number(v, f"{path}.interval[{i}]") for i, v in enumerate(expected["interval"]))
         if isinstance(got, Fraction):
             return lo <= got <= hi and sum(c * got**i for i, c in enumerate(poly)) == 0
         if not lo < hi:
@@ -74,6 +78,6 @@ def check_lipschitz(case: Case, value: Any, path: str) -> list[Check]:
         norm = parse_norm(key, f"{path}.{key}")
         res = lipschitz(case.network, norm, case.domain)
         got = res.exact
-        shown = got if isinstance(got, Fraction) else (got.value if got.is_rational else got.text())
+        shown = got if isinstance(got, Fraction) else (got.value if got.is_rational else got)
         checks.append(Check(f"lipschitz ({norm})", expected, shown, matches(expected, got, f"{path}.{key}")))
     return checks

@@ -22,7 +22,7 @@ from .check import Check, entries, same
 
 def check_parameter_gradient(case: Case, value: Any, path: str) -> list[Check]:
     checks = []
-    for i, entry in enumerate(entries(value, path)):
+    for i, entry in enumerate(entries(value, path, ("at", "convention", "weight", "bias", "source"))):
         x = parse_point(str(entry["at"]), case.network.input_dim, f"{path}[{i}].at")
         conv = entry.get("convention", "0")
         g = parameter_gradient(case.network, x, conv)

@@ -1,8 +1,20 @@
 """One module per CLI command. Each defines ``NAME``, ``HELP``, ``add_arguments(parser)``
-and ``run(args) -> Outcome``; `exactrelu.cli.main` finds them here, in ``ORDER``."""
+and ``run(args) -> Outcome``; `exactrelu.cli.main` finds them here, in ``ORDER``.
+
+A command module imports its analyses inside ``run``, not at its top: building the
+parser (``--help``) must not pay for sympy, scipy or networkx.
+
+>>> positive_int("3"), positive_float("0.5")
+(3, 0.5)
+>>> positive_int("-1")
+Traceback (most recent call last):
+...
+argparse.ArgumentTypeError: expected a positive integer, got '-1'
+"""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +32,35 @@ class Outcome:
     text: str
     status: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type`` of a count limit: an integer >= 1 (``--max-regions -1`` is a usage error)."""
+    try:
+        value = int(text) if text.isascii() else 0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse ``type`` of a node budget where 0 means something (decide at the root only)."""
+    if text.strip() == "0":
+        return 0
+    return positive_int(text)
+
+
+def positive_float(text: str) -> float:
+    """argparse ``type`` of a time limit: a finite number of seconds > 0."""
+    try:
+        value = float(text) if text.isascii() else 0.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 TORCH_SUFFIXES = (".pt", ".pth")

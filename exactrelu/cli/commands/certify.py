@@ -4,6 +4,7 @@ that ``exactrelu check`` re-verifies without an LP solver (written atomically)."
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ...certificate import certify
 from ...core.errors import InputError, LimitReached
@@ -40,7 +41,6 @@ def run(args: argparse.Namespace) -> Outcome:
     except OSError as err:
         raise InputError(f"cannot write the certificate: {err.strerror or err}", path="--output") from None
     counts = cert["counts"]
-    lips = {k: v["value"] if "value" in v else v["value_float"] for k, v in cert["lipschitz"].items()}
     doc = {
         "written": args.output,
         **counts,
@@ -49,5 +49,18 @@ def run(args: argparse.Namespace) -> Outcome:
     }
     text = f"wrote {args.output}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
     if cert["lipschitz"]:
-        text += "; " + ", ".join(f"L_{k} = {v}" if k != "2" else f"L_2 ~ {v:.12g} (exact: in the certificate)" for k, v in lips.items())
+        text += "; " + ", ".join(f"L_{k} = {_claim_text(cert, k, v)}" for k, v in cert["lipschitz"].items())
     return Outcome(doc, text)
+
+
+def _claim_text(cert: dict[str, Any], norm: str, claim: dict[str, Any]) -> str:
+    """A Lipschitz claim in the project's one notation (``√2 ≈ 1.414213562``): ℓ2's from the
+    norm of the Jacobian of the region that attains it."""
+    from ...core.norms import norm_2
+    from ...core.numbers import fmpq_matrix, parse_number
+    from ...core.report import number_text, real_text
+
+    if norm != "2":
+        return number_text(parse_number(claim["value"]))
+    J = cert["regions"][claim["region"]]["jacobian"]
+    return real_text(norm_2(fmpq_matrix([[parse_number(v) for v in row] for row in J])))

@@ -56,7 +56,24 @@ def run(args: argparse.Namespace) -> Outcome:
     if v.ok:
         text = f"ACCEPTED {path}: {v.diagnostics.get('claims_checked', 0)} claims verified; " + ", ".join(f"{k} {c}" for k, c in v.counts.items())
         if v.lipschitz:
-            text += "; " + ", ".join(f"L_{k} = {val}" for k, val in v.lipschitz.items())
+            text += "; " + ", ".join(f"L_{k} = {_value_text(val)}" for k, val in v.lipschitz.items())
     else:
         text = f"REJECTED {path}:\n" + "\n".join(f"  {p}" for p in v.problems)
     return Outcome(out, text, 0 if v.ok else 1)
+
+
+def _value_text(value: str) -> str:
+    """The checker's value (``"3/2"``, ``"sqrt(20)"``, ``"sqrt(real root k of [...])"``) in the
+    project's one notation for people (``√20 ≈ 4.472135955``); the checker's own text is in --json."""
+    import re
+    from fractions import Fraction
+
+    from ...core.algebraic import sqrt_of_largest_root
+    from ...core.report import number_text, real_text
+
+    m = re.fullmatch(r"sqrt\(([0-9]+)(?:/([0-9]+))?\)", value)
+    if m:
+        return real_text(sqrt_of_largest_root((-int(m.group(1)), int(m.group(2) or 1))))
+    if re.fullmatch(r"-?[0-9]+(?:/[0-9]+)?", value):
+        return number_text(Fraction(value))
+    return value

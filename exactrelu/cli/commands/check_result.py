@@ -11,7 +11,7 @@ from ...io.case import write_json_atomic
 from ...properties.prove import ProveResult
 from ...properties.result import ResultCheck, check_result, read_result
 from ...properties.vnnlib import read_vnnlib
-from . import Outcome, load
+from . import Outcome, load, positive_float
 
 NAME = "check-result"
 HELP = "judge a VNN-COMP result file (sat witness or unsat claim) exactly, and as the competition's scorer would"
@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("network", help="network file (.onnx, .nnet, .json, .pt)")
     p.add_argument("property", help="VNN-LIB property file")
     p.add_argument("result", help="the result file (sat/unsat/timeout/unknown, and a witness for sat)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="limit for deciding an unsat claim (exit 3)")
+    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="limit for deciding an unsat claim (exit 3)")
     p.add_argument("-o", "--output", metavar="CERT", help="for a correct unsat claim, write the holds certificate")
 
 

@@ -12,10 +12,9 @@ import warnings
 from fractions import Fraction
 from pathlib import Path
 
-from ...core.errors import InputError
-from ...io.layers import InexactConversion
-from ...io.load import WRITERS, save_case
 from . import Outcome, load
+
+WRITTEN = (".json", ".nnet", ".onnx")
 
 NAME = "convert"
 HELP = "convert a network between formats (.json, .onnx, .nnet; .pt read only), exactly where the target allows"
@@ -23,7 +22,7 @@ HELP = "convert a network between formats (.json, .onnx, .nnet; .pt read only), 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="network file: .json, .onnx, .nnet, .pt/.pth")
-    p.add_argument("output", metavar="OUT", help="file to write: " + ", ".join(sorted(WRITERS)))
+    p.add_argument("output", metavar="OUT", help="file to write: " + ", ".join(WRITTEN))
     p.add_argument(
         "--input-shape",
         metavar="SHAPE",
@@ -42,6 +41,17 @@ def _sample_points(case, count: int = 8) -> list[tuple[Fraction, ...]]:
 
 
 def run(args: argparse.Namespace) -> Outcome:
+    from ...core.errors import InputError
+    from ...io.files import check_writable
+    from ...io.layers import InexactConversion
+    from ...io.load import WRITERS, save_case
+
+    assert set(WRITERS) == set(WRITTEN)
+    suffix = Path(args.output).suffix.lower()
+    if not Path(args.output).is_dir() and suffix not in WRITERS:
+        got = f"the suffix {suffix!r}" if suffix else "a name without a suffix"
+        raise InputError(f"expected an output file ({', '.join(WRITTEN)}), got {got}", file=args.output)
+    check_writable(args.output)  # before reading: a mistake costs nothing
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InexactConversion)
         case = load(args.input, args.input_shape)

@@ -5,11 +5,8 @@ whether DΦ_c lies in it; optionally the one-sided directional derivative f'(x; 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from ...calculus import derivative
-from ...clarke import derivative_in_clarke, directional_derivative
-from ...core.numbers import parse_point
-from ...core.report import as_float, exact, matrix_text
 from . import Outcome, load
 
 NAME = "jacobian"
@@ -18,7 +15,7 @@ HELP = "DΦ_c at a point under a chain-rule convention, differentiability and th
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="case file or network file")
-    p.add_argument("--at", required=True, metavar="X", help='the point, comma-separated: "1/3,-2"')
+    p.add_argument("--at", required=True, metavar="X", help='the point, comma-separated: "1/3,-2" (or --at=-1/2,0)')
     p.add_argument(
         "--convention",
         default="0",
@@ -29,7 +26,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--direction", metavar="D", help="also print the one-sided directional derivative f'(x; D)")
 
 
+def c_set_text(intervals: Any) -> str:
+    """The set of c as people write it: ``c = 0 or c = 1``, ``0 ≤ c ≤ 1``, ``every real c``.
+
+    >>> import sympy
+    >>> c_set_text([(sympy.Integer(0), sympy.Integer(0)), (sympy.Integer(1), sympy.oo)])
+    'c = 0 or c ≥ 1'
+    """
+    parts = []
+    for lo, hi in intervals:
+        lo_inf, hi_inf = bool(lo.is_infinite), bool(hi.is_infinite)
+        if lo_inf and hi_inf:
+            parts.append("every real c")
+        elif lo_inf:
+            parts.append(f"c ≤ {hi}")
+        elif hi_inf:
+            parts.append(f"c ≥ {lo}")
+        elif lo == hi:
+            parts.append(f"c = {lo}")
+        else:
+            parts.append(f"{lo} ≤ c ≤ {hi}")
+    return " or ".join(parts) if parts else "no real c"
+
+
 def run(args: argparse.Namespace) -> Outcome:
+    from ...calculus import derivative
+    from ...clarke import derivative_in_clarke, directional_derivative
+    from ...core.numbers import parse_point
+    from ...core.report import as_float, exact, matrix_text, point_text
+
     case = load(args.case)
     net = case.network
     x = parse_point(args.at, net.input_dim)
@@ -53,13 +78,13 @@ def run(args: argparse.Namespace) -> Outcome:
         doc["in_clarke_for"] = [[str(a), str(b)] for a, b in check.c_intervals]
     lines = []
     where = f"{len(d.knots)} neuron(s) exactly on a knot" if d.on_kink else "no neuron on a knot"
-    lines.append(f"DΦ_c at x = ({', '.join(exact(d.point))}), convention {d.convention} ({where}):")
+    lines.append(f"DΦ_c at x = {point_text(d.point)}, convention {d.convention} ({where}):")
     lines.append(matrix_text(d.matrix))
     lines.append(f"differentiable at x: {'yes' if clarke.differentiable else 'no'}")
     lines.append(f"Clarke Jacobian: convex hull of {len(clarke.generators)} generator(s):")
     lines.extend(matrix_text(g) + "\n" for g in clarke.generators)
-    if check.c_set is not None:
-        lines.append(f"DΦ_c lies in the Clarke Jacobian for c in {check.c_set}")
+    if check.c_intervals is not None:
+        lines.append(f"DΦ_c lies in the Clarke Jacobian for {c_set_text(check.c_intervals)}")
     else:
         lines.append(f"DΦ_c lies in the Clarke Jacobian: {'yes' if check.inside else 'no'}")
     if args.direction is not None:
@@ -68,5 +93,5 @@ def run(args: argparse.Namespace) -> Outcome:
         doc["direction"] = exact(direction)
         doc["directional_derivative"] = exact(value)
         doc["directional_derivative_float"] = as_float(value)
-        lines.append(f"f'(x; ({', '.join(exact(direction))})) = ({', '.join(exact(value))})")
+        lines.append(f"f'(x; {point_text(direction)}) = {point_text(value)}")
     return Outcome(doc, "\n".join(line.rstrip("\n") for line in lines))

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from ...core.errors import InputError, LimitReached
 from ...core.numbers import parse_point
-from ...core.report import exact
+from ...core.report import exact, point_text
+from ...io.files import check_writable
 from ..console import key_values, progress
-from . import Outcome, load
+from . import Outcome, load, positive_float, positive_int
 
 NAME = "plot"
 HELP = "draw the activation regions (1-D graph, 2-D map, or a 2-D slice) to a .png/.svg/.pdf file"
@@ -30,12 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--at", metavar="X", help="for more than 2 inputs: the point the slice passes through (default: the domain's centre)")
     p.add_argument("--axes", default="1,2", metavar="I,J", help="for more than 2 inputs: the two inputs spanning the slice, counted from 1 (default 1,2)")
     p.add_argument("--window", metavar="X0,X1[,Y0,Y1]", help="draw (and enumerate) only this box of the input plane (default: the domain's box, or around all vertices)")
-    p.add_argument("--max-regions", type=int, default=5000, metavar="N", help="stop after N regions (default 5000; exit 3)")
-    p.add_argument("--time-limit", type=float, metavar="S", help="stop after S seconds (exit 3)")
+    p.add_argument("--max-regions", type=positive_int, default=5000, metavar="N", help="stop after N regions (default 5000; exit 3)")
+    p.add_argument("--time-limit", type=positive_float, metavar="S", help="stop after S seconds (exit 3)")
 
 
 def _summary_outcome(s, windowed: bool, status: int = 0) -> Outcome:
-    from ..plotting import value_text
+    from ...core.report import real_text
 
     doc = {
         "output": s.path,
@@ -49,13 +50,20 @@ def _summary_outcome(s, windowed: bool, status: int = 0) -> Outcome:
     value = s.max_norm
     from fractions import Fraction
 
+    # the notation of every ℓ2 value (lipschitz, bounds): the exact text, its float, and for
+    # ℓ2 its polynomial (when irrational) and a certified interval
     if isinstance(value, Fraction) or value.is_rational:
         q = value if isinstance(value, Fraction) else value.value
         doc["max_norm"], doc["max_norm_float"] = exact(q), float(q)
+        if s.norm == "2":
+            doc["max_norm_interval"] = [exact(q)] * 2
     else:
-        lo, hi = value.refine(Fraction(1, 2**50)).interval
-        doc["max_norm"] = {"polynomial": list(value.poly), "interval": exact([lo, hi])}
-        doc["max_norm_float"] = float((lo + hi) / 2)
+        refined = value.refine(Fraction(1, 2**50))
+        lo, hi = refined.interval
+        doc["max_norm"] = refined.text()
+        doc["max_norm_float"] = float(refined)
+        doc["max_norm_polynomial"] = list(value.poly)
+        doc["max_norm_interval"] = exact([lo, hi])
     doc["max_norm_guarantee"] = "exact" if s.complete else "lower bound"
     doc["max_norm_over"] = ("the slice" if s.kind == "slice" else "the domain") + (" within the window" if windowed else "")
     doc["witness"] = exact(s.witness)
@@ -67,20 +75,12 @@ def _summary_outcome(s, windowed: bool, status: int = 0) -> Outcome:
         ("kind", {"1d": "graph of a 1-D network", "2d": "regions of a 2-D network", "slice": "2-D slice"}[s.kind]),
         ("activation regions", f"{s.regions}" + ("" if s.complete else " (incomplete: limit reached)")),
         ("kinks drawn", s.kinks),
-        (f"max ‖J‖_{s.norm}", f"{value_text(s.max_norm)}  (over {doc['max_norm_over']})"),
-        ("at (★)", _point_text(s.witness)),
+        (f"max ‖J‖_{s.norm}", f"{real_text(s.max_norm)}  (over {doc['max_norm_over']})"),
+        ("at (★)", point_text(s.witness)),
     ]
     if s.slice_point is not None:
-        pairs.append(("slice through", _point_text(s.slice_point) + f", axes {doc['axes']}"))
+        pairs.append(("slice through", point_text(s.slice_point) + f", axes {doc['axes']}"))
     return Outcome(doc, key_values(pairs, indent=""), status)
-
-
-def _point_text(point) -> str:
-    """Exact coordinates when short, else their floats (the JSON keeps them exact)."""
-    texts = exact(list(point))
-    if sum(len(t) for t in texts) > 60:
-        return "(" + ", ".join(f"{float(v):.6g}" for v in point) + ") (rounded; exact in --json)"
-    return "(" + ", ".join(texts) + ")"
 
 
 def run(args: argparse.Namespace) -> Outcome:
@@ -88,9 +88,11 @@ def run(args: argparse.Namespace) -> Outcome:
 
     case = load(args.case)
     n = case.network.input_dim
+    check_writable(args.output)
     suffix = Path(args.output).suffix.lower()
     if suffix not in (".png", ".svg", ".pdf"):
-        raise InputError(f"expected a .png, .svg or .pdf file, got {suffix!r}", path="--output")
+        got = f"the suffix {suffix!r}" if suffix else "a name without a suffix"
+        raise InputError(f"expected a .png, .svg or .pdf file, got {got}", path="--output", file=args.output)
     at = parse_point(args.at, n) if args.at else None
     axes = tuple(int(a) - 1 for a in parse_point(args.axes, 2, "--axes"))
     window = None

@@ -13,7 +13,7 @@ from ...properties.prove import ProveResult, prove
 from ...properties.search import Options
 from ...properties.vnnlib import read_vnnlib
 from ..distributed_options import add_options, engine
-from . import Outcome, load
+from . import Outcome, load, nonnegative_int, positive_float
 
 NAME = "prove"
 HELP = "decide a VNN-LIB property exactly: holds (with a certificate), violated (exact counterexample), unknown"
@@ -23,8 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("network", help="network file (.onnx, .nnet, .json, .pt)")
     p.add_argument("property", help="VNN-LIB property file (.vnnlib)")
     p.add_argument("-o", "--output", metavar="CERT", help="write the holds certificate here")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long: unknown, exit 3")
-    p.add_argument("--max-nodes", type=int, metavar="N", help="stop after N search nodes: unknown, exit 3")
+    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="stop after this long: unknown, exit 3")
+    p.add_argument("--max-nodes", type=nonnegative_int, metavar="N", help="stop after N search nodes: unknown, exit 3")
     p.add_argument("--result", metavar="FILE", help="also write a VNN-COMP result file (sat with the witness, unsat, unknown)")
     p.add_argument("--no-lp", action="store_true", help="no LP relaxation (symbolic bounds and splits only)")
     add_options(p)

@@ -10,7 +10,7 @@ from ...core.errors import InputError, LimitReached
 from ...core.numbers import format_number
 from ...properties.range import RangeResult, output_range, parse_objective
 from ..distributed_options import add_options, engine
-from . import Outcome, load
+from . import Outcome, load, nonnegative_int, positive_float
 
 NAME = "range"
 HELP = "the exact max and min of a linear function of the outputs over the domain, with argmax/argmin"
@@ -19,8 +19,8 @@ HELP = "the exact max and min of a linear function of the outputs over the domai
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="case file or network file (its domain must be bounded)")
     p.add_argument("--objective", metavar="E", help="a linear expression in y0, y1, … (default: each output)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long (exit 3)")
-    p.add_argument("--max-nodes", type=int, metavar="N", help="stop after N search nodes per round (exit 3)")
+    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="stop after this long (exit 3)")
+    p.add_argument("--max-nodes", type=nonnegative_int, metavar="N", help="stop after N search nodes per round (exit 3)")
     add_options(p)
 
 

@@ -1,47 +1,50 @@
 """``exactrelu regions CASE``: count activation regions, linear pieces and bounded
 regions exactly (SPEC §4), with ``--max-regions`` / ``--time-limit`` (exit 3 with the
-partial counts)."""
+partial counts, in text and in ``--json``)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import time
 from typing import Any
 
-from ...core.errors import LimitReached
-from ...core.numbers import format_number
-from ...core.report import exact
-from ...regions import RegionGraph, enumerate_regions
 from ..distributed_options import add_options, engine
-from . import Outcome, load
+from . import Outcome, load, positive_float, positive_int
 
 NAME = "regions"
 HELP = "enumerate the activation regions exactly: counts of regions, linear pieces, bounded regions"
+MAX_REGIONS = 100_000
+PATTERN_KEY = ("patterns: one state per neuron, hidden layers split by '|'; an even state 2·i means "
+               "piece i of the activation (ReLU: 0 off, 2 on), an odd state 2·j+1 a neuron exactly at "
+               "knot j all over the region")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="case file or network file")
-    p.add_argument("--max-regions", type=int, metavar="N", help="stop after N regions (exit 3)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this many seconds (exit 3)")
+    p.add_argument("--max-regions", type=positive_int, default=MAX_REGIONS, metavar="N",
+                   help=f"stop after N regions (default {MAX_REGIONS}; exit 3 with the counts so far)")
+    p.add_argument("--time-limit", type=positive_float, metavar="SECONDS",
+                   help="stop after this many seconds, volumes included (exit 3 with the counts so far)")
     p.add_argument("--list", action="store_true", help="also list every region (pattern, witness, J, c)")
     p.add_argument("--volumes", action="store_true", help="also give the exact volume of every bounded region")
     add_options(p)
 
 
-def _progress() -> Any:
-    if not sys.stderr.isatty():
-        return None
+def pattern_text(pattern: Any) -> str:
+    """A region's pattern for people: ``2 0 | 2``.
 
-    def show(found: int, queued: int) -> None:
-        if found % 25 == 0:
-            sys.stderr.write(f"\r  regions: {found} found, {queued} queued ")
-            sys.stderr.flush()
-
-    return show
+    >>> pattern_text(((2, 0), (2,)))
+    '2 0 | 2'
+    """
+    return " | ".join(" ".join(str(s) for s in layer) for layer in pattern)
 
 
-def summary(g: RegionGraph, args: argparse.Namespace) -> Outcome:
-    """The JSON document and the table of a (possibly partial) region graph."""
+def summary(g: Any, args: argparse.Namespace, volumes: list[Any] | None = None) -> Outcome:
+    """The JSON document and the table of a (possibly partial) region graph; ``volumes``: those
+    computed so far (the rest are left out: a limit stopped them)."""
+    from ...core.numbers import format_number
+    from ...core.report import exact, matrix_text, number_text, point_text
+
     whole = g.domain.is_whole
     doc: dict[str, Any] = {
         "activation_regions": g.activation_regions,
@@ -50,12 +53,13 @@ def summary(g: RegionGraph, args: argparse.Namespace) -> Outcome:
     if whole:
         doc["bounded_regions"] = g.bounded_regions
     doc["non_differentiable_facets"] = len(g.kinks)
-    doc["complete"] = g.complete
-    doc["guarantee"] = "exact" if g.complete else "exact lower bound (stopped at a limit)"
-    doc["lps"] = g.stats.get("lps")
-    doc["seconds"] = round(g.stats.get("seconds", 0.0), 4)
-    if getattr(args, "volumes", False):
-        doc["volumes"] = [None if v is None else format_number(v) for v in g.volumes]
+    complete = g.complete and (volumes is None or len(volumes) == len(g.regions))
+    doc["complete"] = complete
+    doc["guarantee"] = "exact" if complete else "exact lower bound (stopped at a limit)"
+    doc["lps"] = g.diagnostics.get("lps")
+    doc["seconds"] = round(g.diagnostics.get("seconds", 0.0), 4)
+    if volumes is not None:
+        doc["volumes"] = [None if v is None else format_number(v) for v in volumes]
     if getattr(args, "list", False):
         doc["regions"] = [
             {
@@ -70,7 +74,7 @@ def summary(g: RegionGraph, args: argparse.Namespace) -> Outcome:
         ]
     name = g.network.name or "network"
     dom = "R^%d" % g.network.input_dim if whole else ("box" if g.domain.box is not None else "polyhedron")
-    lines = [f"{name} on {dom}" + ("" if g.complete else " (INCOMPLETE: stopped at a limit)")]
+    lines = [f"{name} on {dom}" + ("" if complete else " (INCOMPLETE: stopped at a limit; the counts are lower bounds)")]
     rows = [("activation regions", g.activation_regions), ("linear pieces", g.linear_pieces)]
     if whole:
         rows.append(("bounded regions", g.bounded_regions))
@@ -79,25 +83,50 @@ def summary(g: RegionGraph, args: argparse.Namespace) -> Outcome:
     rows.append(("seconds", f"{doc['seconds']:.3f}"))
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
-    if "volumes" in doc:
-        lines.append("  volumes: " + ", ".join("unbounded" if v is None else v for v in doc["volumes"]))
+    if volumes is not None:
+        shown = ", ".join("unbounded" if v is None else number_text(v) for v in volumes)
+        missing = len(g.regions) - len(volumes)
+        lines.append("  volumes: " + (shown or "none") + (f" (and {missing} not computed: limit reached)" if missing else ""))
     if "regions" in doc:
-        for i, r in enumerate(doc["regions"]):
-            lines.append(f"  [{i}] pattern {r['pattern']} witness ({', '.join(r['witness'])}) J {r['jacobian']}")
+        lines.append("  " + PATTERN_KEY)
+        for i, r in enumerate(g.regions):
+            lines.append(f"  [{i}] pattern {pattern_text(r.pattern)}  witness {point_text(r.witness)}  J =")
+            lines.append(matrix_text(r.jacobian, indent="      "))
     return Outcome(doc, "\n".join(lines))
 
 
 def run(args: argparse.Namespace) -> Outcome:
+    from ...core.errors import LimitReached
+    from ...regions import enumerate_regions
+    from ..console import progress
+
+    start = time.monotonic()
     case = load(args.case)
-    prog = _progress()
-    try:
-        g = engine(args, enumerate_regions, "regions")(
-            case.network, case.domain, max_regions=args.max_regions, time_limit=args.time_limit, progress=prog
-        )
-    except LimitReached as e:
-        if prog is not None:
-            sys.stderr.write("\n")
-        raise LimitReached(str(e), partial=summary(e.partial, args)) from None
-    if prog is not None:
-        sys.stderr.write("\r" + " " * 50 + "\r")
-    return summary(g, args)
+    with progress("regions") as update:
+        try:
+            g = engine(args, enumerate_regions, "regions")(case.network, case.domain, max_regions=args.max_regions,
+                                                            time_limit=args.time_limit, progress=update)
+        except LimitReached as e:
+            partial = e.partial
+            if partial is None or isinstance(partial, Outcome):
+                raise
+            raise LimitReached(str(e), partial=_at_limit(summary(partial, args, [] if args.volumes else None))) from None
+    if not args.volumes:
+        return summary(g, args)
+    volumes: list[Any] = []
+    with progress("volumes", total=len(g.regions)) as update:
+        for i in range(len(g.regions)):
+            if args.time_limit is not None and time.monotonic() - start > args.time_limit:
+                raise LimitReached(f"stopped after {len(volumes)} of {len(g.regions)} volumes (--time-limit)",
+                                   partial=_at_limit(summary(g, args, volumes)))
+            try:
+                volumes.append(g.volume(i))  # the graph's own deadline holds inside one volume
+            except LimitReached as e:
+                raise LimitReached(f"{e}; {len(volumes)} of {len(g.regions)} volumes computed",
+                                   partial=_at_limit(summary(g, args, volumes))) from None
+            update(i + 1)
+    return summary(g, args, volumes)
+
+
+def _at_limit(outcome: Outcome) -> Outcome:
+    return Outcome(outcome.doc, outcome.text, 3)

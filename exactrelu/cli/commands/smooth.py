@@ -14,7 +14,7 @@ from typing import Any
 from ...core.numbers import parse_point
 from ...core.report import exact
 from ...smoothing import METHODS, Smoothed, decimal_interval, smoothed
-from . import Outcome, load
+from . import Outcome, load, positive_int
 
 NAME = "smooth"
 HELP = "E[f(x + σZ)] and E[J(x + σZ)] under Gaussian input noise (certified in 1-D and 2-D, Monte Carlo beyond)"
@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="case file or network file")
     p.add_argument("--at", required=True, metavar="X", help='the point, comma-separated: "1/3,-2"')
     p.add_argument("--sigma", required=True, metavar="S", help="the noise's standard deviation (a number, > 0)")
-    p.add_argument("--samples", type=int, default=100_000, metavar="N",
+    p.add_argument("--samples", type=positive_int, default=100_000, metavar="N",
                    help="Monte Carlo draws (used beyond 2 inputs, or with --method monte-carlo; default 100000)")
     p.add_argument("--method", choices=METHODS, default="auto",
                    help="auto: certified for 1 or 2 inputs, Monte Carlo beyond (default)")
