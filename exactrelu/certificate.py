@@ -232,6 +232,11 @@ def build_certificate(case: Case, g: RegionGraph, norms: Sequence[str] = NORMS) 
 
 def certify(case: Case, norms: Sequence[str] = NORMS, **limits: Any) -> dict[str, Any]:
     """Enumerate the regions of ``case`` and build their certificate (``limits`` go to
-    `enumerate_regions`: ``max_regions``, ``time_limit``, ``progress``)."""
+    `enumerate_regions`: ``max_regions``, ``time_limit``, ``progress``; with ``workers``,
+    ``scheduler`` or ``client``, to `exactrelu.distributed.regions.enumerate_regions`)."""
+    if any(limits.get(k) is not None for k in ("workers", "scheduler", "client")):
+        from .distributed.regions import enumerate_regions as enumerate_cells
+
+        return build_certificate(case, enumerate_cells(case.network, case.domain, **limits), norms)
     g = enumerate_regions(case.network, case.domain, **limits)
     return build_certificate(case, g, norms)

@@ -165,6 +165,121 @@ def lipschitz(
                    progress=progress).run()
 
 
+# -- the search in parts: subtrees as independent tasks (`exactrelu.distributed.lipschitz`) --
+
+
+@dataclass(frozen=True)
+class Subtree:
+    """A node of the search named by its path from the start: the root's index and the
+    states decided on the way (the completed layers', then the current layer's);
+    ``bound``: a rational bound on ‖J‖ for every region below, or None."""
+
+    root: int
+    done: tuple[tuple[int, ...], ...]
+    states: tuple[int, ...]
+    bound: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class SubtreeResult:
+    """The best region of a subtree, first in the depth-first order among equals (every
+    field None when all of them were pruned by a larger value found elsewhere)."""
+
+    value: Fraction | Algebraic | None
+    lower: Fraction | None
+    witness: tuple[Fraction, ...] | None
+    pattern: tuple[tuple[int, ...], ...] | None
+    jacobian: tuple[tuple[Fraction, ...], ...] | None
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+
+def split_search(net: Network, norm: str, domain: Domain, at_least: int, *, prune: bool = True
+                 ) -> tuple[list[Subtree], SubtreeResult]:
+    """The top of the search tree expanded level by level until it has ``at_least`` open
+    nodes (or only leaves): subtrees whose regions, one subtree after the other, come in the
+    search's depth-first order; and the first region of that order (a first incumbent).
+
+    Every tie is broken by that order (the first region of largest norm wins), so the
+    maximum of the subtrees' results (`best_of`) is what `lipschitz` finds, field for field.
+
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> net, dom = sawtooth_network(2), Domain.from_box([["0", "1"]])
+    >>> parts, first = split_search(net, "inf", dom, 4)
+    >>> results = [search_subtree(net, "inf", dom, s, outside=first.lower) for s in parts]
+    >>> best = results[best_of(results)]
+    >>> whole = lipschitz(net, "inf", dom)
+    >>> len(parts) >= 4, (best.value, best.witness, best.pattern) == (whole.exact, whole.witness, whole.pattern)
+    (True, True)
+    """
+    norm = parse_norm(norm)
+    dive = _Search(net, norm, domain, prune=prune, max_nodes=None, time_limit=None)
+    dive._search(dive._roots(), until_leaf=True)
+    s = _Search(net, norm, domain, prune=prune, max_nodes=None, time_limit=None)
+    frontier = list(enumerate(s._roots()))[::-1]  # depth-first order: the last pushed first
+    leaf = len(s.chain.acts)
+    while len(frontier) < at_least and any(node.layer < leaf for _, node in frontier):
+        frontier = [(r, child) for r, node in frontier
+                    for child in ([node] if node.layer == leaf else s._expand(node)[::-1])]
+    parts = [Subtree(r, tuple(node.done), tuple(node.states), s._upper(node)) for r, node in frontier]
+    return parts, _subtree_result(dive)
+
+
+def search_subtree(
+    net: Network, norm: str, domain: Domain, subtree: Subtree, *, outside: Fraction | None = None,
+    refresh: Callable[[], Fraction | None] | None = None, prune: bool = True, max_nodes: int | None = None,
+    time_limit: float | None = None,
+) -> SubtreeResult:
+    """The best region below ``subtree`` (a pure function of its arguments but for the work
+    done): ``outside`` is a lower bound on L found elsewhere, and ``refresh()``, asked now
+    and then, a newer one; both prune strictly (a tie below may come first in the order).
+    Limits raise `LimitReached` as `lipschitz` does, for this subtree."""
+    s = _Search(net, parse_norm(norm), domain, prune=prune, max_nodes=max_nodes, time_limit=time_limit)
+    node = s._node_at(subtree)
+    s._raise_outside(outside)
+    s.refresh = refresh
+    s._search([node])
+    return _subtree_result(s)
+
+
+def best_of(results: list[SubtreeResult]) -> int | None:
+    """The index of the best result: the largest value, the first in the order on ties."""
+    best = None
+    for i, r in enumerate(results):
+        if r.value is not None and (best is None or _compare(r.value, results[best].value) > 0):
+            best = i
+    return best
+
+
+def exact_result(norm: str, best: SubtreeResult) -> LipschitzResult:
+    """The result of a finished search whose best region is ``best``."""
+    return LipschitzResult(norm, _quantity(best.value), best.value, best.witness, best.pattern, best.jacobian,
+                           best.diagnostics)
+
+
+def partial_result(norm: str, best: SubtreeResult, uppers: list[Fraction | None]) -> LipschitzResult:
+    """What a limit leaves: the certified bracket ``[lower, upper]`` of L, ``lower`` the best
+    value's (a rational within a relative 2⁻³⁰ of it), ``upper`` the largest of ``uppers``
+    (bounds on the regions still open), or the best value's upper end, if larger; with no
+    bound on some open part (``prune=False``), a certified lower bound only."""
+    lo = best.lower if best.value is not None else Fraction(0)
+    if uppers and all(u is not None for u in uppers):
+        upper = max(uppers)  # type: ignore[type-var]
+        if best.value is not None:
+            upper = max(upper, _tight_upper(best.value))
+        q = Quantity(upper, CERTIFIED, upper=True, interval=(lo, upper))
+    else:
+        q = Quantity(lo, CERTIFIED, lower=True)
+    return LipschitzResult(norm, q, best.value, best.witness, best.pattern, best.jacobian, best.diagnostics)
+
+
+def _subtree_result(s: "_Search") -> SubtreeResult:
+    b = s.best
+    return SubtreeResult(
+        b.value, b.lower, None if b.point is None else tuple(to_fraction(v) for v in b.point), b.states,
+        None if b.J is None else matrix_fractions(b.J), _diagnostics(s.counters, s.stats, s.start),
+    )
+
+
 @dataclass
 class _Incumbent:
     """The best region found so far: its norm ``value``, a rational ``lower <= value``, a
@@ -209,12 +324,19 @@ class _Search:
         self.best = _Incumbent()
         self.pieces = [[_exact_pieces(fn) for fn in fns] for fns in self.chain.acts]
         self.box_q = [(to_fmpq(l), to_fmpq(u)) for l, u in domain.box] if domain.box is not None else None
+        self.outside: fmpq | None = None  # a threshold found by other searches (`_raise_outside`)
+        self.refresh: Callable[[], Fraction | None] | None = None  # asked for one now and then
 
     # -- the loop -------------------------------------------------------------------------
 
     def run(self) -> LipschitzResult:
-        stack = self._roots()
-        while stack:
+        self._search(self._roots())
+        return self._result()
+
+    def _search(self, stack: list[_Node], *, until_leaf: bool = False) -> None:
+        """Depth first from ``stack`` (the last node first); ``until_leaf``: stop at the
+        first leaf offered (a dive for a first incumbent)."""
+        while stack and not (until_leaf and self.counters["leaves"]):
             node = stack.pop()
             if self._pruned(node):
                 continue
@@ -222,26 +344,33 @@ class _Search:
             if self.progress is not None:
                 self.progress(self.counters["nodes"], len(stack))
             self._check_limits(node, stack)
-            if node.layer == len(self.chain.acts):
-                self._offer_leaf(node.G, node.point, node.done)
-                continue
-            meet = self._decide_forced(node)
-            if self._pruned(node):
-                continue
-            if node.neuron == len(self.chain.acts[node.layer]):
-                stack.append(self._next_layer(node))
-            else:
-                stack.extend(self._branch(node, meet))
-        best = self.best
-        return LipschitzResult(
-            self.norm,
-            _quantity(best.value),
-            best.value,
-            tuple(to_fraction(v) for v in best.point),
-            best.states,
-            matrix_fractions(best.J),
-            _diagnostics(self.counters, self.stats, self.start),
-        )
+            if self.refresh is not None and self.counters["nodes"] % _REFRESH_EVERY == 0:
+                self._raise_outside(self.refresh())
+            stack.extend(self._expand(node))
+
+    def _expand(self, node: _Node) -> list[_Node]:
+        """One step on a node: a leaf is offered (no children); otherwise the forced neurons
+        are decided, then the children to push (the last is searched first)."""
+        if node.layer == len(self.chain.acts):
+            self._offer_leaf(node.G, node.point, node.done)
+            return []
+        meet = self._decide_forced(node)
+        if self._pruned(node):
+            return []
+        if node.neuron == len(self.chain.acts[node.layer]):
+            return [self._next_layer(node)]
+        return self._branch(node, meet)
+
+    def _node_at(self, sub: Subtree) -> _Node:
+        """The node ``sub`` names, reached again from its root by the same steps."""
+        node = self._roots()[sub.root]
+        path = sub.done + (sub.states,)
+        while (node.done, tuple(node.states)) != (sub.done, sub.states):
+            node = next(c for c in self._expand(node) if _on_path(c.done + (tuple(c.states),), path))
+        return node
+
+    def _result(self) -> LipschitzResult:
+        return exact_result(self.norm, _subtree_result(self))
 
     def _root_point(self) -> list[fmpq]:
         """A rational point strictly inside the domain: a box's centre, else by an exact LP."""
@@ -279,8 +408,19 @@ class _Search:
         return roots
 
     def _beaten(self, bound: Any) -> bool:
-        """Whether a node bound cannot beat the incumbent."""
-        return self.best.threshold is not None and bound <= self.best.threshold
+        """Whether a node bound cannot beat the incumbent: at most this search's own (any
+        leaf below comes later in the depth-first order, so it loses a tie), or below
+        ``outside``, a value another search found (strictly: a tie below may come first)."""
+        return (self.best.threshold is not None and bound <= self.best.threshold
+                or self.outside is not None and bound < self.outside)
+
+    def _raise_outside(self, lower: Fraction | None) -> None:
+        """Prune with ``lower`` too, a rational lower bound on L found elsewhere."""
+        if lower is not None:
+            q = to_fmpq(lower)
+            q = q * q if self.norm == "2" else q
+            if self.outside is None or q > self.outside:
+                self.outside = q
 
     def _pruned(self, node: _Node) -> bool:
         """Skip (and count) a node whose bound cannot beat the incumbent."""
@@ -301,31 +441,15 @@ class _Search:
         raise LimitReached(message, partial=self._partial(stack + [node]))
 
     def _partial(self, open_nodes: list[_Node]) -> LipschitzResult:
-        """What a limit leaves: the certified bracket ``[lower, upper]`` of L, ``lower`` the
-        incumbent's (a rational within a relative 2⁻³⁰ of it), ``upper`` the largest bound
-        of an open node (or the incumbent's upper end, if larger); with no bound on some
-        open node (``prune=False``), a certified lower bound only."""
-        best = self.best
-        bounds = [nd.bound if nd.bound is not None else self.ibound.value(nd.B) if nd.B is not None else None
-                  for nd in open_nodes]
-        lo = best.lower if best.value is not None else Fraction(0)
-        if bounds and all(b is not None for b in bounds):
-            top = to_fraction(max(bounds))
-            upper = top if self.norm != "2" else _sqrt_upper(top)
-            if best.value is not None:
-                upper = max(upper, _tight_upper(best.value))
-            q = Quantity(upper, CERTIFIED, upper=True, interval=(lo, upper))
-        else:
-            q = Quantity(lo, CERTIFIED, lower=True)
-        return LipschitzResult(
-            self.norm,
-            q,
-            best.value,
-            None if best.point is None else tuple(to_fraction(v) for v in best.point),
-            best.states,
-            None if best.J is None else matrix_fractions(best.J),
-            _diagnostics(self.counters, self.stats, self.start),
-        )
+        """What a limit leaves (`partial_result`), the open nodes' bounds the upper end."""
+        return partial_result(self.norm, _subtree_result(self), [self._upper(nd) for nd in open_nodes])
+
+    def _upper(self, node: _Node) -> Fraction | None:
+        """A rational bound on the norm of every Jacobian below a node (None without one)."""
+        bound = node.bound if node.bound is not None else self.ibound.value(node.B) if node.B is not None else None
+        if bound is None:
+            return None
+        return to_fraction(bound) if self.norm != "2" else _sqrt_upper(to_fraction(bound))
 
     def _offer_leaf(self, J: fmpq_mat, point: list[fmpq], states: tuple[tuple[int, ...], ...]) -> None:
         """A complete pattern: its Jacobian replaces the incumbent when its norm is larger."""
@@ -700,6 +824,15 @@ def _quantity(value: Fraction | Algebraic) -> Quantity:
         return Quantity(value.value, EXACT)
     a = value.refine(Fraction(1, 2**40))
     return Quantity(float(a), EXACT, interval=a.interval, algebraic=a.text())
+
+
+def _on_path(prefix: tuple[tuple[int, ...], ...], path: tuple[tuple[int, ...], ...]) -> bool:
+    """Whether the states ``prefix`` (layer by layer, the last one partial) begin ``path``."""
+    k = len(prefix) - 1
+    return k < len(path) and prefix[:k] == path[:k] and path[k][: len(prefix[k])] == prefix[k]
+
+
+_REFRESH_EVERY = 64  # search nodes between two asks for a value found elsewhere
 
 
 def _child(

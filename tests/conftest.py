@@ -24,3 +24,14 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def dask_clients():
+    """Clients of two embedded Dask clusters, of 1 and 2 worker processes, started once per
+    session when a test asks for them (tests/test_distributed_*.py); skipped without dask."""
+    pytest.importorskip("distributed")
+    from exactrelu.distributed.executor import open_executor
+
+    with open_executor(workers=1) as one, open_executor(workers=2) as two:
+        yield {1: one.client, 2: two.client}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from ..core.errors import InputError, LimitReached
+from ..core.network import AffineLayer, Network
 
 
 class TaskFailed(RuntimeError):
@@ -89,6 +90,18 @@ class Runner:
         finally:
             self.client.cancel([f for f in futures if not f.done()])
 
+    def board(self, value: str | None = None) -> "Board":
+        """A value shared with running tasks (`Board`): a Dask ``Variable`` on a cluster."""
+        if self.client is None:
+            return Board(value)
+        import uuid
+
+        from distributed import Variable
+
+        name = f"exactrelu-board-{uuid.uuid4().hex}"
+        Variable(name, client=self.client).set(value)
+        return Board(value, name, self.client)
+
     @staticmethod
     def _result(future: Any, i: int) -> Any:
         try:
@@ -97,6 +110,65 @@ class Runner:
             raise
         except Exception as e:  # a bug in a task, not the user's input
             raise TaskFailed(f"task {i} failed on a worker: {type(e).__name__}: {e}") from None
+
+
+def portable(net: Network) -> Network:
+    """The same network without the exact matrices cached on its layers (flint's types do
+    not pickle): what is sent to workers, who build them again.
+
+    >>> import pickle
+    >>> from exactrelu.constructions import sawtooth_network
+    >>> net = sawtooth_network(2)
+    >>> _ = net.chain.affines[0].W                              # cached now
+    >>> pickle.loads(pickle.dumps(portable(net))) == net
+    True
+    """
+    layers = tuple(AffineLayer(layer.weight, layer.bias) if isinstance(layer, AffineLayer) else layer
+                   for layer in net.layers)
+    return Network(net.input_dim, layers, net.name, net.source)
+
+
+class Board:
+    """A text value the driver posts and tasks read while they run (a lower bound on L
+    found so far): in-process the object itself; on a cluster a Dask ``Variable`` by name,
+    read at most every ``every`` seconds (`get`). Tasks only read it; the driver posts.
+    """
+
+    def __init__(self, value: str | None = None, name: str | None = None, client: Any = None, every: float = 0.25) -> None:
+        self.value = value
+        self.name = name
+        self.every = every
+        self._client = client  # the driver's (not sent to workers)
+        self._read = 0.0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"value": self.value, "name": self.name, "every": self.every, "_client": None, "_read": 0.0}
+
+    def post(self, value: str) -> None:
+        self.value = value
+        if self.name is not None:
+            from distributed import Variable
+
+            Variable(self.name, client=self._client).set(value)
+
+    def close(self) -> None:
+        """Forget the cluster's copy (the driver, once the tasks are done)."""
+        if self.name is not None and self._client is not None:
+            from distributed import Variable
+
+            Variable(self.name, client=self._client).delete()
+
+    def get(self) -> str | None:
+        """The value posted last (on a worker: as read at most ``every`` seconds ago)."""
+        if self.name is not None and time.monotonic() - self._read >= self.every:
+            from distributed import Variable
+
+            self._read = time.monotonic()
+            try:
+                self.value = Variable(self.name).get(timeout=1)
+            except (TimeoutError, ValueError, OSError):  # the driver is gone or busy: keep the last
+                pass
+        return self.value
 
 
 @contextlib.contextmanager
@@ -120,8 +192,8 @@ def open_executor(workers: int | None = None, scheduler: str | None = None, clie
         raise InputError(f"expected a positive number of workers, got {workers!r}", path="--workers")
     try:
         from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("running on workers needs dask.distributed: pip install 'exactrelu[distributed]'",
+    except ImportError as e:
+        raise InputError(f"running on workers needs dask.distributed ({e}): pip install 'exactrelu[distributed]'",
                          path="--workers" if workers is not None else "--scheduler") from None
     with contextlib.ExitStack() as stack:
         if scheduler is not None:

@@ -193,9 +193,7 @@ def prove(
 
     for g, s in zip(groups, sets):
         if s is None:
-            A = [list(a.x_coef) for a in g.input_atoms]
-            farkas = feasible_point(A, [-a.const for a in g.input_atoms], dim=net.input_dim).farkas or ()
-            cert_groups.append({"disjuncts": list(g.indices), "empty": [[j, format_number(v)] for j, v in enumerate(farkas) if v]})
+            cert_groups.append(empty_group(g, net.input_dim))
             continue
         remaining = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
         gopts = Options(**{**opts.__dict__, "time_limit": remaining, "max_nodes": max_nodes})
@@ -219,19 +217,29 @@ def prove(
             "box_proofs": [list(p) for p in s.box_proofs],
             "tree": out.tree,
         })
-    cert = None
-    if certificate:
-        from ..io.case import case_to_json
-
-        cert = {
-            "format": CERTIFICATE_FORMAT,
-            "claim": "holds",
-            "network": case_to_json(net),
-            "property": prop.to_json(),
-            "rules": {"grid_bits": GRID_BITS, "slope_bits": SLOPE_BITS, "lambda_bits": LAMBDA_BITS},
-            "groups": cert_groups,
-        }
+    cert = holds_certificate(net, prop, cert_groups) if certificate else None
     return ProveResult("holds", "exact", settled=Fraction(1), certificate=cert, diagnostics=diagnostics([]))
+
+
+def empty_group(g: Group, n: int) -> dict[str, Any]:
+    """A certificate's group whose input set is empty: Farkas multipliers on its input atoms."""
+    A = [list(a.x_coef) for a in g.input_atoms]
+    farkas = feasible_point(A, [-a.const for a in g.input_atoms], dim=n).farkas or ()
+    return {"disjuncts": list(g.indices), "empty": [[j, format_number(v)] for j, v in enumerate(farkas) if v]}
+
+
+def holds_certificate(net: Network, prop: Property, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The holds certificate of ``prop`` on ``net`` from its groups' documents."""
+    from ..io.case import case_to_json
+
+    return {
+        "format": CERTIFICATE_FORMAT,
+        "claim": "holds",
+        "network": case_to_json(net),
+        "property": prop.to_json(),
+        "rules": {"grid_bits": GRID_BITS, "slope_bits": SLOPE_BITS, "lambda_bits": LAMBDA_BITS},
+        "groups": groups,
+    }
 
 
 def _vol(box: Sequence[tuple[Fraction, Fraction]]) -> Fraction:

@@ -9,6 +9,7 @@ from typing import Any
 from ...certificate import certify
 from ...core.errors import InputError, LimitReached
 from ...io.case import write_json_atomic
+from ..distributed_options import add_options, engine
 from . import Outcome, load
 
 NAME = "certify"
@@ -23,13 +24,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-regions", type=int, metavar="N", help="give up after N regions (exit 3, nothing written)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="give up after this long (exit 3, nothing written)")
+    add_options(p)
 
 
 def run(args: argparse.Namespace) -> Outcome:
     case = load(args.case)
     norms = tuple(dict.fromkeys(args.norm)) if args.norm else ("1", "inf")
     try:
-        cert = certify(case, norms, max_regions=args.max_regions, time_limit=args.time_limit)
+        cert = engine(args, certify, "certify")(case, norms, max_regions=args.max_regions, time_limit=args.time_limit)
     except LimitReached as e:
         partial = e.partial
         doc = {"written": None, "activation_regions_found": partial.activation_regions if partial else None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..distributed_options import add_options, engine
 from . import Outcome, load, positive_float, positive_int
 
 NAME = "lipschitz"
@@ -20,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=positive_float, default=None, metavar="S",
                    help="stop after S seconds (exit 3 with L's certified bracket)")
     p.add_argument("--no-prune", action="store_true", help="visit every region (no branch-and-bound pruning)")
+    add_options(p)
 
 
 def text(res: Any, name: str) -> str:
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> Outcome:
     name = case.network.name or args.case
     with progress("lipschitz: search nodes") as update:
         try:
-            res = lipschitz(case.network, norm, case.domain, max_nodes=args.max_nodes, time_limit=args.time_limit,
+            res = engine(args, lipschitz, "lipschitz")(case.network, norm, case.domain, max_nodes=args.max_nodes, time_limit=args.time_limit,
                             prune=not args.no_prune, progress=update)
         except LimitReached as e:
             partial = e.partial

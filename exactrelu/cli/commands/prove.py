@@ -12,6 +12,7 @@ from ...io.case import write_json_atomic
 from ...properties.prove import ProveResult, prove
 from ...properties.search import Options
 from ...properties.vnnlib import read_vnnlib
+from ..distributed_options import add_options, engine
 from . import Outcome, load, nonnegative_int, positive_float
 
 NAME = "prove"
@@ -26,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-nodes", type=nonnegative_int, metavar="N", help="stop after N search nodes: unknown, exit 3")
     p.add_argument("--result", metavar="FILE", help="also write a VNN-COMP result file (sat with the witness, unsat, unknown)")
     p.add_argument("--no-lp", action="store_true", help="no LP relaxation (symbolic bounds and splits only)")
+    add_options(p)
 
 
 def text(res: ProveResult, net: str, prop: str) -> str:
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> Outcome:
     prop = read_vnnlib(args.property)
     opts = Options(lp=not args.no_lp)
     try:
-        res = prove(
+        res = engine(args, prove, "prove")(
             case.network, prop, time_limit=args.time_limit, max_nodes=args.max_nodes, options=opts,
             onnx_path=args.network, certificate=args.output is not None,
         )

@@ -9,6 +9,7 @@ from fractions import Fraction
 from ...core.errors import InputError, LimitReached
 from ...core.numbers import format_number
 from ...properties.range import RangeResult, output_range, parse_objective
+from ..distributed_options import add_options, engine
 from . import Outcome, load, nonnegative_int, positive_float
 
 NAME = "range"
@@ -20,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--objective", metavar="E", help="a linear expression in y0, y1, … (default: each output)")
     p.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="stop after this long (exit 3)")
     p.add_argument("--max-nodes", type=nonnegative_int, metavar="N", help="stop after N search nodes per round (exit 3)")
+    add_options(p)
 
 
 def _line(name: str, r: RangeResult) -> str:
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> Outcome:
     results = []
     for name, c, d in objectives:
         try:
-            results.append((name, output_range(net, case.domain, c, d, time_limit=args.time_limit, max_nodes=args.max_nodes)))
+            results.append((name, engine(args, output_range, "range")(net, case.domain, c, d, time_limit=args.time_limit, max_nodes=args.max_nodes)))
         except LimitReached as e:
             doc = {"objectives": [n for n, _ in results], "done": [r.to_json() for _, r in results]}
             raise LimitReached(f"{e} (objective {name})", partial=Outcome(doc, "\n".join(_line(n, r) for n, r in results), 3)) from None

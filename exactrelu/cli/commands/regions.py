@@ -8,6 +8,7 @@ import argparse
 import time
 from typing import Any
 
+from ..distributed_options import add_options, engine
 from . import Outcome, load, positive_float, positive_int
 
 NAME = "regions"
@@ -23,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop after this many seconds, volumes included (exit 3 with the counts so far)")
     p.add_argument("--list", action="store_true", help="also list every region (pattern, witness, J, c)")
     p.add_argument("--volumes", action="store_true", help="also give the exact volume of every bounded region")
+    add_options(p)
 
 
 def summary(g: Any, args: argparse.Namespace, volumes: list[Any] | None = None) -> Outcome:
@@ -97,8 +99,8 @@ def run(args: argparse.Namespace) -> Outcome:
     case = load(args.case)
     with progress("regions") as update:
         try:
-            g = enumerate_regions(case.network, case.domain, max_regions=args.max_regions,
-                                  time_limit=args.time_limit, progress=update)
+            g = engine(args, enumerate_regions, "regions")(case.network, case.domain, max_regions=args.max_regions,
+                                                            time_limit=args.time_limit, progress=update)
         except LimitReached as e:
             partial = e.partial
             if partial is None or isinstance(partial, Outcome):

@@ -1,0 +1,266 @@
+"""The activation regions enumerated cell by cell, merged by pattern into one graph.
+
+The domain is cut into **cells** by the hyperplanes of the first neurons of the first
+hidden layer (`cells_of`: the pieces of neurons ``0 … k-1``, k the least of 1, 2, 4, … that
+gives at least ``cells`` nonempty cells, or the whole layer). A first-layer neuron keeps
+one piece on an activation region, so every region lies in exactly one cell, and the
+regions of the network on the cell ``C`` are exactly the regions whose first-layer pieces
+are C's: each cell is one task, `exactrelu.regions.enumerate_regions` on ``domain ∩ C``
+(a pure function of the network, the domain and the cell), and the merge is by pattern.
+
+A cell's rows follow the domain's rows (``["domain", m + j]``), and each repeats a row of
+every region inside it (the same neuron at the same knot), so the merge drops them: a
+facet on a cell's boundary is the neuron's facet, whose region across has the neuron
+moved past its knot (the rule of the single-process traversal; when a neuron of a later
+layer sits at a knot, the region across is found by its closure holding the facet's
+point). Regions come in a canonical order, by pattern, and the merged `RegionGraph` has
+the single-process graph's patterns, rows, affine maps, boundedness, facets and
+neighbours, non-facet rows, adjacency and linear pieces; what may differ is only where
+points were found: witnesses, facet points and non-facet multipliers (each valid). The
+partition depends on ``cells``, never on the workers, so the output is identical, byte for
+byte, in-process and on 1, 2 or N workers, and a certificate of the merged graph is a
+certificate of the whole domain (`exactrelu check` re-verifies it as any other).
+
+>>> from exactrelu.core.network import Network, affine, activation
+>>> from exactrelu.regions import enumerate_regions as single
+>>> net = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, 1]], [0, 0, -1]),
+...                               activation("relu"), affine([[1, 1, 1]])])
+>>> g = enumerate_regions(net, cells=4)                   # in-process, in 4 cells
+>>> g.activation_regions, g.diagnostics["cells"], [r.pattern for r in g.regions][:2]
+(7, 4, [((0, 0, 0),), ((0, 2, 0),)])
+>>> sorted(r.pattern for r in single(net).regions) == [r.pattern for r in g.regions]
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from fractions import Fraction
+from typing import Any, Callable, Sequence
+
+from ..core.domain import Domain
+from ..core.errors import InputError, LimitReached
+from ..core.network import Network, activation, affine
+from ..regions import Facet, Region, RegionGraph
+from ..regions import enumerate_regions as single_process
+from .executor import Runner, open_executor, portable
+
+CELLS = 64
+Pattern = tuple[tuple[int, ...], ...]
+Row = tuple[tuple[Fraction, ...], Fraction]
+
+
+def cells_of(net: Network, domain: Domain, cells: int = CELLS) -> list[tuple[Row, ...]]:
+    """The cells: for the first first-layer neurons (see the module docstring), each
+    nonempty combination of their pieces on the domain, as the rows ``a·x <= β`` of those
+    pieces (the rows a region inside has for those neurons), in the order of the pieces.
+
+    >>> net = Network.from_layers(1, [affine([[1], [1]], [0, -1]), activation("relu"), affine([[1, 1]])])
+    >>> len(cells_of(net, Domain.whole(1), 2))               # x < 0, x > 0 (neuron 0 alone)
+    2
+    >>> [" and ".join(f"{a[0]}x <= {b}" for a, b in cell) for cell in cells_of(net, Domain.whole(1), 3)]
+    ['-1x <= 0 and -1x <= -1', '-1x <= 0 and 1x <= 1', '1x <= 0 and 1x <= 1']
+    """
+    layer = net.chain.affines[0]
+    fns = net.chain.acts[0] if net.chain.acts else ()
+    moving = [j for j, row in enumerate(layer.weight) if any(row) and j < len(fns) and fns[j].knots]
+    k = 1
+    while True:
+        chosen = moving[:k]
+        found = _pieces(net, domain, chosen)
+        if len(found) >= cells or k >= len(moving):
+            return found
+        k *= 2
+
+
+def _pieces(net: Network, domain: Domain, neurons: list[int]) -> list[tuple[Row, ...]]:
+    """The nonempty combinations of pieces of ``neurons`` (first layer) on the domain: the
+    regions of a network with one ReLU per knot of each (its sign says the side)."""
+    if not neurons:
+        return [()]
+    layer, fns = net.chain.affines[0], net.chain.acts[0]
+    rows, owners = [], []
+    for j in neurons:
+        for t in fns[j].knots:
+            rows.append((layer.weight[j], layer.bias[j] - t))
+            owners.append(j)
+    cut = Network.from_layers(net.input_dim, [affine([list(w) for w, _ in rows], [c for _, c in rows]),
+                                             activation("relu"), affine([[0] * len(rows)])])
+    out = []
+    for region in single_process(cut, domain).regions:
+        signs = region.pattern[0]
+        cell: list[Row] = []
+        for j in neurons:
+            knots = fns[j].knots
+            p = sum(1 for s, o in zip(signs, owners) if o == j and s == 2)  # the knots below
+            w, beta = layer.weight[j], layer.bias[j]
+            if p > 0:
+                cell.append((tuple(-v for v in w), beta - knots[p - 1]))
+            if p < len(knots):
+                cell.append((w, knots[p] - beta))
+        out.append(tuple(cell))
+    return sorted(out, key=_cell_key)
+
+
+def _cell_key(cell: tuple[Row, ...]) -> tuple[Any, ...]:
+    return tuple((a, b) for a, b in cell)
+
+
+def enumerate_regions(
+    net: Network,
+    domain: Domain | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    cells: int = CELLS,
+    max_regions: int | None = None,
+    time_limit: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_cluster: Callable[[Runner], None] | None = None,
+) -> RegionGraph:
+    """Every activation region of ``net`` on ``domain``, one cell per task (module
+    docstring): on ``workers`` processes of an embedded Dask cluster, the cluster at
+    ``scheduler``, through ``client``, or in-process when none is given.
+
+    ``max_regions`` / ``time_limit`` raise `LimitReached` whose ``partial`` is the graph of
+    the cells finished (``complete=False``; a facet towards a cell not finished has no
+    neighbour). ``progress(done, total)``: after each cell; ``on_cluster(runner)``: once the
+    cluster is there.
+    """
+    n = net.input_dim
+    domain = domain if domain is not None else Domain.whole(n)
+    if domain.dim != n:
+        raise InputError(f"expected a domain of dimension {n}, got {domain.dim}", path="domain")
+    if isinstance(cells, bool) or not isinstance(cells, int) or cells < 1:
+        raise InputError(f"expected a positive number of cells, got {cells!r}", path="cells")
+    if max_regions is not None and max_regions < 0:
+        raise InputError(f"expected a nonnegative number of regions, got {max_regions}", path="max_regions")
+    t0 = time.monotonic()
+    deadline = None if time_limit is None else t0 + time_limit
+    parts = cells_of(net, domain, cells)
+    m = len(domain.A)
+    items = [(portable(net), Domain(n, domain.A + tuple(a for a, _ in c), domain.b + tuple(b for _, b in c)), m,
+              max_regions, time_limit) for c in parts]
+    found: list[list[tuple[Region, list[Any]]] | None] = [None] * len(parts)
+    seconds: list[float | None] = [None] * len(parts)
+    stats: dict[str, Any] = {"task_seconds": seconds}
+    with open_executor(workers, scheduler, client) as run:
+        if on_cluster is not None and run.client is not None:
+            on_cluster(run)
+        try:
+            count = 0
+            for i, (records, cell_stats) in run.results(_cell_regions, items, deadline=deadline,
+                                                       on_done=None if progress is None else
+                                                       lambda k: progress(k, len(parts))):
+                found[i] = records
+                count += len(records)
+                _add(stats, cell_stats)
+                seconds[i] = round(cell_stats["seconds"], 6)
+                if max_regions is not None and count > max_regions:
+                    raise LimitReached(f"stopped after {count} regions in {sum(f is not None for f in found)} "
+                                       f"of {len(parts)} cells (--max-regions)")
+        except LimitReached as e:
+            graph = _merge(net, domain, found, stats, len(parts), run.workers, t0, complete=False)
+            raise LimitReached(str(e), partial=graph) from None
+    return _merge(net, domain, found, stats, len(parts), run.workers, t0, complete=True)
+
+
+def _cell_regions(item: tuple[Any, ...]) -> tuple[list[tuple[Region, list[Any]]], dict[str, Any]]:
+    """One task: the regions of one cell, its rows dropped (run on a worker). Each region
+    comes with, per facet, the neighbour's pattern, ``"across"`` for a facet on the cell's
+    boundary, or None on the domain's."""
+    net, cell, m, max_regions, time_limit = item
+    g = single_process(net, cell, max_regions=max_regions, time_limit=time_limit)
+    patterns = [r.pattern for r in g.regions]
+    out = []
+    for r in g.regions:
+        keep = sum(1 for lab in r.labels if not (lab[0] == "domain" and lab[1] >= m))
+        facets, across = [], []
+        for f in r.facets:
+            rows = tuple(k for k in f.rows if k < keep)
+            if not rows:
+                raise AssertionError("a facet of a cell's region lies on the cell's rows alone")
+            on_cell = len(rows) < len(f.rows)
+            boundary = any(r.labels[k][0] == "domain" for k in rows)
+            facets.append(Facet(rows, f.point, None))
+            across.append(None if boundary else "across" if on_cell else patterns[f.neighbor])
+        nonfacets = []
+        for nf in r.nonfacets:
+            if any(k >= keep for k, _ in nf.multipliers):
+                raise AssertionError("a redundancy proof uses a row of the cell")
+            rows = tuple(k for k in nf.rows if k < keep)
+            nonfacets.append(dataclasses.replace(nf, rows=rows))
+        nonfacets = [nf for nf in nonfacets if nf.rows]
+        region = dataclasses.replace(r, A=r.A[:keep], b=r.b[:keep], labels=r.labels[:keep], facets=tuple(facets),
+                                     nonfacets=tuple(nonfacets))
+        out.append((region, across))
+    return out, dict(g.diagnostics)
+
+
+def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Region, list[Any]]] | None], stats: dict[str, Any],
+           cells: int, workers: int, t0: float, complete: bool) -> RegionGraph:
+    """One graph of the cells' regions, in the order of their patterns."""
+    entries = sorted(((r, across, c) for c, records in enumerate(found) if records for r, across in records),
+                     key=lambda e: e[0].pattern)
+    index = {e[0].pattern: i for i, e in enumerate(entries)}
+    by_cell: dict[int, list[int]] = {}
+    for i, e in enumerate(entries):
+        by_cell.setdefault(e[2], []).append(i)
+    neighbours: list[list[int | None]] = []
+    for i, (r, across, _) in enumerate(entries):
+        row = []
+        for f, what in zip(r.facets, across):
+            if what is None:
+                row.append(None)
+            elif what == "across":
+                row.append(_across(entries, index, by_cell, i, f))
+            else:
+                row.append(index[what])
+        neighbours.append(row)
+    points: dict[tuple[int, int], tuple[Fraction, ...]] = {}
+    for i, (r, _, _) in enumerate(entries):
+        for f, j in zip(r.facets, neighbours[i]):
+            if j is not None:
+                points.setdefault((min(i, j), max(i, j)), f.point)  # the lower region's point
+    regions = []
+    for i, (r, _, _) in enumerate(entries):
+        facets = tuple(Facet(f.rows, f.point if j is None else points[(min(i, j), max(i, j))], j)
+                       for f, j in zip(r.facets, neighbours[i]))
+        regions.append(dataclasses.replace(r, facets=facets))
+    out = dict(stats)
+    out.update({"seconds": time.monotonic() - t0, "regions": len(regions), "cells": cells,
+                "cells_done": sum(f is not None for f in found), "workers": workers})
+    return RegionGraph(net, domain, tuple(regions), complete, out)
+
+
+def _across(entries: list[tuple[Region, list[Any], int]], index: dict[Pattern, int], by_cell: dict[int, list[int]],
+            i: int, f: Facet) -> int | None:
+    """The region across a facet on a cell's boundary: its neurons moved past their knots
+    (one row, no neuron of a later layer at a knot: the traversal's rule), else the region
+    of another cell whose closure holds the facet's point (None: in a cell not finished)."""
+    r, _, cell = entries[i]
+    labels = [r.labels[k] for k in f.rows]
+    later_knot = any(st % 2 for states in r.pattern[1:] for st in states)
+    if len(labels) == 1 and not later_knot:
+        _, neuron, knot, side = labels[0]
+        states = list(r.pattern[0])
+        states[neuron] = 2 * knot + 2 if side == 1 else 2 * knot
+        j = index.get((tuple(states),) + r.pattern[1:])
+        if j is not None:
+            return j
+    for c, members in by_cell.items():
+        if c == cell:
+            continue
+        for j in members:
+            rj = entries[j][0]
+            if all(sum((a * x for a, x in zip(row, f.point)), Fraction(0)) <= b for row, b in zip(rj.A, rj.b)):
+                return j
+    return None
+
+
+def _add(total: dict[str, Any], stats: dict[str, Any]) -> None:
+    for k, v in stats.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("seconds", "regions"):
+            total[k] = total.get(k, 0) + v
