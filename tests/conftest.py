@@ -26,10 +26,11 @@ def shared_data():
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_clients():
-    """Clients of two embedded Dask clusters, of 1 and 2 worker processes, started once per
-    session when a test asks for them (tests/test_distributed_*.py); skipped without dask."""
+    """Clients of two embedded Dask clusters, of 1 and 2 worker processes, shared by the
+    tests of one module (tests/test_distributed_*.py) and closed after it, so that their
+    threads are gone before other tests run; skipped without dask."""
     pytest.importorskip("distributed")
     from exactrelu.distributed.executor import open_executor
 
