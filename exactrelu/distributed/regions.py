@@ -34,16 +34,20 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import time
+from array import array
 from fractions import Fraction
 from typing import Any, Callable, Sequence
+
+from flint import fmpq, fmpq_mat
 
 from ..core.domain import Domain
 from ..core.errors import InputError, LimitReached
 from ..core.network import Network, activation, affine
-from ..regions import Facet, Region, RegionGraph
+from ..regions import RegionGraph
 from ..regions import enumerate_regions as single_process
+from ..regions.forward import Forward
+from ..regions.graph import RegionStore, pack_rationals, unpack_rationals
 from .executor import Runner, open_executor, portable
 
 CELLS = 64
@@ -143,7 +147,7 @@ def enumerate_regions(
     m = len(domain.A)
     items = [(portable(net), Domain(n, domain.A + tuple(a for a, _ in c), domain.b + tuple(b for _, b in c)), m,
               max_regions, time_limit) for c in parts]
-    found: list[list[tuple[Region, list[Any]]] | None] = [None] * len(parts)
+    found: list[list[tuple[Any, ...]] | None] = [None] * len(parts)
     seconds: list[float | None] = [None] * len(parts)
     stats: dict[str, Any] = {"task_seconds": seconds}
     with open_executor(workers, scheduler, client) as run:
@@ -167,95 +171,138 @@ def enumerate_regions(
     return _merge(net, domain, found, stats, len(parts), run.workers, t0, complete=True)
 
 
-def _cell_regions(item: tuple[Any, ...]) -> tuple[list[tuple[Region, list[Any]]], dict[str, Any]]:
-    """One task: the regions of one cell, its rows dropped (run on a worker). Each region
-    comes with, per facet, the neighbour's pattern, ``"across"`` for a facet on the cell's
-    boundary, or None on the domain's."""
+# A facet's neighbour in a cell's record (`_cell_regions`): a region of the same cell
+# (its index there, >= 0), none (the domain's boundary), the region with a given pattern
+# across the cell's boundary, or the region of another cell whose closure holds the point.
+BOUNDARY, ACROSS, CLOSURE = -1, -2, -3
+
+
+def _cell_regions(item: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """One task: the regions of one cell, lean (run on a worker): per region, its pattern
+    key, its numbers packed (witness, Jacobian, offset, facet points), whether bounded,
+    its facets as integers ``[k, rows..., neighbour]`` (`BOUNDARY` / `ACROSS` / `CLOSURE`
+    or an index in the cell) with the patterns across the cell's boundary, and its
+    non-facets as `RegionStore` keeps them. The cell's rows (the last ones) are dropped."""
     net, cell, m, max_regions, time_limit = item
     g = single_process(net, cell, max_regions=max_regions, time_limit=time_limit)
-    patterns = [r.pattern for r in g.regions]
+    store = g.regions
     out = []
-    for r in g.regions:
-        keep = sum(1 for lab in r.labels if not (lab[0] == "domain" and lab[1] >= m))
-        facets, across = [], []
-        for f in r.facets:
-            rows = tuple(k for k in f.rows if k < keep)
-            if not rows:
+    for i in range(len(store)):
+        pattern, w, J, c, bounded, facets, nonfacets = store.entry(i)
+        labels = store.forward.rows_of(pattern).labels
+        keep = next((k for k, lab in enumerate(labels) if lab[0] == "domain" and lab[1] >= m), len(labels))
+        later_knot = any(st % 2 for states in pattern[1:] for st in states)
+        farr, targets, numbers = array("q"), [], list(w) + J.entries() + c.entries()
+        for rows, point, nb in facets:
+            kept = tuple(k for k in rows if k < keep)
+            if not kept:
                 raise AssertionError("a facet of a cell's region lies on the cell's rows alone")
-            on_cell = len(rows) < len(f.rows)
-            boundary = any(r.labels[k][0] == "domain" for k in rows)
-            facets.append(Facet(rows, f.point, None))
-            across.append(None if boundary else "across" if on_cell else patterns[f.neighbor])
-        nonfacets = []
-        for nf in r.nonfacets:
-            if any(k >= keep for k, _ in nf.multipliers):
+            if nb is not None:
+                code = nb
+            elif any(labels[k][0] == "domain" for k in kept):
+                code = BOUNDARY
+            elif len(kept) == len(rows):
+                raise AssertionError("a facet inside a cell without a neighbour there")
+            elif len(kept) == 1 and not later_knot:
+                _, neuron, knot, side = labels[kept[0]]
+                states = list(pattern[0])
+                states[neuron] = 2 * knot + 2 if side == 1 else 2 * knot
+                targets.append(store.key((tuple(states),) + pattern[1:]))
+                code = ACROSS
+            else:
+                code = CLOSURE
+            farr.append(len(kept))
+            farr.extend(kept)
+            farr.append(code)
+            numbers += point.entries()
+        narr, vals = array("q"), []
+        for rows, mu, lam in nonfacets:
+            if any(k >= keep for k, _ in mu):
                 raise AssertionError("a redundancy proof uses a row of the cell")
-            rows = tuple(k for k in nf.rows if k < keep)
-            nonfacets.append(dataclasses.replace(nf, rows=rows))
-        nonfacets = [nf for nf in nonfacets if nf.rows]
-        region = dataclasses.replace(r, A=r.A[:keep], b=r.b[:keep], labels=r.labels[:keep], facets=tuple(facets),
-                                     nonfacets=tuple(nonfacets))
-        out.append((region, across))
+            kept = tuple(k for k in rows if k < keep)
+            if kept:
+                narr.append(len(kept))
+                narr.extend(kept)
+                narr.append(len(mu))
+                narr.extend(k for k, _ in mu)
+                vals += [v for _, v in mu] + [lam]
+        out.append((store.key(pattern), pack_rationals(numbers), bounded, farr.tobytes(), tuple(targets),
+                    narr.tobytes(), pack_rationals(vals)))
     return out, dict(g.diagnostics)
 
 
-def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Region, list[Any]]] | None], stats: dict[str, Any],
+def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Any, ...]] | None], stats: dict[str, Any],
            cells: int, workers: int, t0: float, complete: bool) -> RegionGraph:
-    """One graph of the cells' regions, in the order of their patterns."""
-    entries = sorted(((r, across, c) for c, records in enumerate(found) if records for r, across in records),
-                     key=lambda e: e[0].pattern)
-    index = {e[0].pattern: i for i, e in enumerate(entries)}
-    by_cell: dict[int, list[int]] = {}
-    for i, e in enumerate(entries):
-        by_cell.setdefault(e[2], []).append(i)
-    neighbours: list[list[int | None]] = []
-    for i, (r, across, _) in enumerate(entries):
-        row = []
-        for f, what in zip(r.facets, across):
-            if what is None:
-                row.append(None)
-            elif what == "across":
-                row.append(_across(entries, index, by_cell, i, f))
+    """One graph of the cells' regions, in the order of their patterns (a `RegionStore`:
+    the rows are rebuilt from the pattern when a region is read)."""
+    store = RegionStore(Forward.of(net, domain))
+    n, out_dim = net.input_dim, net.chain.affines[-1].out_dim
+    entries = sorted(((store.decode(rec[0]), c, k, rec) for c, records in enumerate(found) if records
+                      for k, rec in enumerate(records)), key=lambda e: e[0])
+    at = {(c, k): i for i, (_, c, k, _) in enumerate(entries)}
+    index = {rec[0]: i for i, (_, _, _, rec) in enumerate(entries)}
+    decoded = []  # per region: witness, J, c, facets [(rows, point, neighbour)], non-facets
+    for i, (pattern, c, _, rec) in enumerate(entries):
+        _, packed, _, farr_bytes, targets, narr_bytes, nvals = rec
+        nums = unpack_rationals(packed, fmpq)
+        farr = array("q")
+        farr.frombytes(farr_bytes)
+        facets, k, pos, across = [], 0, n + out_dim * n + out_dim, iter(targets)
+        while k < len(farr):
+            size = farr[k]
+            rows, code = tuple(farr[k + 1 : k + 1 + size]), farr[k + 1 + size]
+            point = nums[pos : pos + n]
+            if code >= 0:
+                nb = at[(c, code)]
+            elif code == BOUNDARY:
+                nb = None
             else:
-                row.append(index[what])
-        neighbours.append(row)
-    points: dict[tuple[int, int], tuple[Fraction, ...]] = {}
-    for i, (r, _, _) in enumerate(entries):
-        for f, j in zip(r.facets, neighbours[i]):
-            if j is not None:
-                points.setdefault((min(i, j), max(i, j)), f.point)  # the lower region's point
-    regions = []
-    for i, (r, _, _) in enumerate(entries):
-        facets = tuple(Facet(f.rows, f.point if j is None else points[(min(i, j), max(i, j))], j)
-                       for f, j in zip(r.facets, neighbours[i]))
-        regions.append(dataclasses.replace(r, facets=facets))
+                nb = index.get(next(across)) if code == ACROSS else None
+                if nb is None:
+                    nb = _closure(store, entries, c, point)
+            facets.append((rows, point, nb))
+            k += size + 2
+            pos += n
+        nonfacets, k, v = [], 0, 0
+        narr = array("q")
+        narr.frombytes(narr_bytes)
+        vals = unpack_rationals(nvals, fmpq)
+        while k < len(narr):
+            size = narr[k]
+            s = narr[k + 1 + size]
+            mu = tuple(zip(narr[k + 2 + size : k + 2 + size + s], vals[v : v + s]))
+            nonfacets.append((tuple(narr[k + 1 : k + 1 + size]), mu, vals[v + s]))
+            k += size + 2 + s
+            v += s + 1
+        J = fmpq_mat(out_dim, n, nums[n : n + out_dim * n])
+        offset = fmpq_mat(out_dim, 1, nums[n + out_dim * n : n + out_dim * n + out_dim])
+        decoded.append((pattern, nums[:n], J, offset, rec[2], facets, nonfacets))
+    shared: dict[tuple[int, int], fmpq_mat] = {}  # a facet's point: the lower region's
+    for i, (_, _, _, _, _, facets, _) in enumerate(decoded):
+        for _, point, j in facets:
+            if j is not None and (min(i, j), max(i, j)) not in shared:
+                shared[(min(i, j), max(i, j))] = fmpq_mat(n, 1, point)
+    for i, (pattern, w, J, offset, bounded, facets, nonfacets) in enumerate(decoded):
+        store.append(pattern, w, J, offset, bounded,
+                     [(rows, fmpq_mat(n, 1, point) if j is None else shared[(min(i, j), max(i, j))], j)
+                      for rows, point, j in facets], nonfacets)
+    for (i, j), point in shared.items():
+        store.add_edge(i, j, point)
     out = dict(stats)
-    out.update({"seconds": time.monotonic() - t0, "regions": len(regions), "cells": cells,
+    out.update({"seconds": time.monotonic() - t0, "regions": len(store), "cells": cells,
                 "cells_done": sum(f is not None for f in found), "workers": workers})
-    return RegionGraph(net, domain, tuple(regions), complete, out)
+    return RegionGraph(net, domain, store, complete, out)
 
 
-def _across(entries: list[tuple[Region, list[Any], int]], index: dict[Pattern, int], by_cell: dict[int, list[int]],
-            i: int, f: Facet) -> int | None:
-    """The region across a facet on a cell's boundary: its neurons moved past their knots
-    (one row, no neuron of a later layer at a knot: the traversal's rule), else the region
-    of another cell whose closure holds the facet's point (None: in a cell not finished)."""
-    r, _, cell = entries[i]
-    labels = [r.labels[k] for k in f.rows]
-    later_knot = any(st % 2 for states in r.pattern[1:] for st in states)
-    if len(labels) == 1 and not later_knot:
-        _, neuron, knot, side = labels[0]
-        states = list(r.pattern[0])
-        states[neuron] = 2 * knot + 2 if side == 1 else 2 * knot
-        j = index.get((tuple(states),) + r.pattern[1:])
-        if j is not None:
-            return j
-    for c, members in by_cell.items():
-        if c == cell:
-            continue
-        for j in members:
-            rj = entries[j][0]
-            if all(sum((a * x for a, x in zip(row, f.point)), Fraction(0)) <= b for row, b in zip(rj.A, rj.b)):
+def _closure(store: RegionStore, entries: Sequence[tuple[Any, ...]], cell: int, point: Sequence[fmpq]) -> int | None:
+    """The region of another cell whose closure holds ``point`` (a facet's point on the
+    cell's boundary where the neuron's flip does not name the region across: several rows,
+    or a neuron of a later layer at a knot); None: in a cell not finished."""
+    x = fmpq_mat(len(point), 1, list(point))
+    for j, (pattern, c, _, _) in enumerate(entries):
+        if c != cell:
+            rows = store.forward.rows_of(pattern)
+            if not rows.A or all(v <= bk for v, bk in zip((rows.M * x).entries(), rows.b)):
                 return j
     return None
 

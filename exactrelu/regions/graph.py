@@ -173,7 +173,7 @@ class RegionStore(SequenceABC):
     def __getitem__(self, i: int | slice) -> Region | tuple[Region, ...]:
         if isinstance(i, slice):
             return tuple(self[k] for k in range(*i.indices(len(self))))
-        return self._region(self._records[i])
+        return self.region(i)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, RegionStore):
@@ -227,29 +227,41 @@ class RegionStore(SequenceABC):
         """The (layer, neuron) pairs whose states differ between regions i and j."""
         return _flips(self.pattern(i), self.pattern(j))
 
-    def _region(self, rec: tuple[Any, ...]) -> Region:
-        key, w, J, c, bounded, farr, points, narr, nvals = rec
-        pattern = self.decode(key)
-        rows = self.forward.rows_of(pattern)
+    def entry(self, i: int, make: Any = fmpq) -> tuple[Any, ...]:
+        """Region i as the arguments `append` took, without materialising its rows:
+        (pattern, witness, J, c, bounded, facets, nonfacets); the non-facets' multipliers
+        as ``make(p, q)`` (`fmpq`, or `Fraction`).
+
+        >>> from exactrelu.core.network import Network, affine, activation
+        >>> from exactrelu.regions import enumerate_regions
+        >>> g = enumerate_regions(Network.from_layers(1, [affine([[1]]), activation("relu"), affine([[1]])]))
+        >>> sorted((e[0], [(rows, nb) for rows, _, nb in e[5]]) for e in map(g.regions.entry, (0, 1)))
+        [(((0,),), [((0,), 0)]), (((2,),), [((0,), 1)])]
+        """
+        key, w, J, c, bounded, farr, points, narr, nvals = self._records[i]
         facets = []
         k = 0
         for point in points:
             size = farr[k]
             nb = farr[k + 1 + size]
-            facets.append(Facet(tuple(farr[k + 1 : k + 1 + size]), column_fractions(point), None if nb < 0 else nb))
+            facets.append((tuple(farr[k + 1 : k + 1 + size]), point, None if nb < 0 else nb))
             k += size + 2
         nonfacets = []
         k = v = 0
-        vals = unpack_rationals(nvals)
+        vals = unpack_rationals(nvals, make)
         while k < len(narr):
             size = narr[k]
             nrows = tuple(narr[k + 1 : k + 1 + size])
             s = narr[k + 1 + size]
             mrows = narr[k + 2 + size : k + 2 + size + s]
-            mu = tuple(zip(mrows, vals[v : v + s]))
-            nonfacets.append(NonFacet(nrows, mu, vals[v + s]))
+            nonfacets.append((nrows, tuple(zip(mrows, vals[v : v + s])), vals[v + s]))
             k += size + 2 + s
             v += s + 1
+        return self.decode(key), w.entries(), J, c, bounded, facets, nonfacets
+
+    def region(self, i: int) -> Region:
+        pattern, w, J, c, bounded, facets, nonfacets = self.entry(i, Fraction)
+        rows = self.forward.rows_of(pattern)
         return Region(
             pattern=pattern,
             A=tuple(tuple(to_fraction(x) for x in row) for row in rows.A),
@@ -257,10 +269,10 @@ class RegionStore(SequenceABC):
             labels=tuple(rows.labels),
             jacobian=matrix_fractions(J),
             offset=column_fractions(c),
-            witness=column_fractions(w),
+            witness=tuple(to_fraction(x) for x in w),
             bounded=bounded,
-            facets=tuple(facets),
-            nonfacets=tuple(nonfacets),
+            facets=tuple(Facet(rows_, column_fractions(point), nb) for rows_, point, nb in facets),
+            nonfacets=tuple(NonFacet(nrows, mu, lam) for nrows, mu, lam in nonfacets),
         )
 
 
@@ -508,8 +520,8 @@ def pack_rationals(values: Sequence[fmpq]) -> bytes:
     return bytes(out)
 
 
-def unpack_rationals(data: bytes) -> list[Fraction]:
-    """The rationals of `pack_rationals`, as `Fraction`."""
+def unpack_rationals(data: bytes, make: Any = Fraction) -> list[Any]:
+    """The rationals of `pack_rationals`, each as ``make(p, q)`` (`Fraction`, or `fmpq`)."""
     out = []
     k = 0
     while k < len(data):
@@ -528,7 +540,7 @@ def unpack_rationals(data: bytes) -> list[Fraction]:
             parts.append(int.from_bytes(data[k : k + size], "big"))
             k += size
         p, q = parts
-        out.append(Fraction(-p if negative else p, q))
+        out.append(make(-p if negative else p, q))
     return out
 
 
