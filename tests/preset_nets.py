@@ -101,3 +101,18 @@ def check_kink_points(kind: str, seed: int, convention: str, build, unit_hardtan
                 assert [[Fraction(float(v)) for v in row] for row in J] == expected, (kind, net, sp.point, sp.kinks)
             checked += 1
     return checked
+
+
+def integer_net(n: int, widths: list[int], seed: int, top: int = 3, out_top: int = 2, outputs: int = 1) -> Network:
+    """A deterministic ReLU net drawn by ``random.Random(seed)``: weights in [−top, top],
+    biases halves of [−top, top], ``outputs`` outputs with weights in [−out_top, out_top]
+    (the distributed tests' nets: long enough searches at small sizes)."""
+    rng = random.Random(seed)
+    layers, dim = [], n
+    for w in widths:
+        layers.append(affine([[rng.randint(-top, top) for _ in range(dim)] for _ in range(w)],
+                             [Fraction(rng.randint(-top, top), 2) for _ in range(w)]))
+        layers.append(activation("relu"))
+        dim = w
+    layers.append(affine([[rng.randint(-out_top, out_top) for _ in range(dim)] for _ in range(outputs)]))
+    return Network.from_layers(n, layers)

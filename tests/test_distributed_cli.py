@@ -6,15 +6,14 @@ without dask an install hint (exit 2)."""
 from __future__ import annotations
 
 import json
-import random
 import sys
-from fractions import Fraction
 
 import pytest
+from preset_nets import integer_net
 
 from exactrelu.cli.main import main
 from exactrelu.core.domain import Domain
-from exactrelu.core.network import Network, activation, affine
+from exactrelu.core.network import Network
 from exactrelu.io.case import write_case
 
 pytest.importorskip("distributed")
@@ -23,15 +22,7 @@ TIMES = ("seconds", "diagnostics")
 
 
 def _net(n: int, widths: list[int], seed: int) -> Network:
-    rng = random.Random(seed)
-    layers, dim = [], n
-    for w in widths:
-        layers.append(affine([[rng.randint(-3, 3) for _ in range(dim)] for _ in range(w)],
-                             [Fraction(rng.randint(-3, 3), 2) for _ in range(w)]))
-        layers.append(activation("relu"))
-        dim = w
-    layers.append(affine([[rng.randint(-2, 2) for _ in range(dim)]]))
-    return Network.from_layers(n, layers)
+    return integer_net(n, widths, seed)
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import json
 import os
 import signal
 import threading
-from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from preset_nets import integer_net
 
 from exactrelu.constructions import sawtooth_network
 from exactrelu.core.domain import Domain
@@ -32,18 +32,7 @@ def _doc(res):
 
 
 def _net(n: int, widths: list[int], seed: int) -> Network:
-    """A deterministic network with small integer weights (a long search for the sizes used)."""
-    import random
-
-    rng = random.Random(seed)
-    layers, dim = [], n
-    for w in widths:
-        layers.append(affine([[rng.randint(-4, 4) for _ in range(dim)] for _ in range(w)],
-                             [Fraction(rng.randint(-4, 4), 2) for _ in range(w)]))
-        layers.append(activation("relu"))
-        dim = w
-    layers.append(affine([[rng.randint(-3, 3) for _ in range(dim)] for _ in range(2)]))
-    return Network.from_layers(n, layers)
+    return integer_net(n, widths, seed, top=4, out_top=3, outputs=2)
 
 
 def _ties() -> Network:

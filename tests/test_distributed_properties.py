@@ -14,6 +14,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from preset_nets import integer_net
 from test_properties_prove import as_property, instances, region_answer, region_max
 
 from exactrelu.checker import check_certificate
@@ -37,17 +38,7 @@ def _json(res) -> str:
 
 
 def _net(n: int, widths: list[int], seed: int) -> Network:
-    import random
-
-    rng = random.Random(seed)
-    layers, dim = [], n
-    for w in widths:
-        layers.append(affine([[rng.randint(-3, 3) for _ in range(dim)] for _ in range(w)],
-                             [F(rng.randint(-3, 3), 2) for _ in range(w)]))
-        layers.append(activation("relu"))
-        dim = w
-    layers.append(affine([[rng.randint(-2, 2) for _ in range(dim)] for _ in range(2)]))
-    return Network.from_layers(n, layers)
+    return integer_net(n, widths, seed, outputs=2)
 
 
 def _prop(n: int, unsafe: str):

@@ -11,11 +11,11 @@ import os
 import signal
 import threading
 from argparse import Namespace
-from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from preset_nets import integer_net
 
 from exactrelu.certificate import build_certificate
 from exactrelu.checker import check_certificate
@@ -54,17 +54,7 @@ def _json(g) -> str:
 
 
 def _net(n: int, widths: list[int], seed: int) -> Network:
-    import random
-
-    rng = random.Random(seed)
-    layers, dim = [], n
-    for w in widths:
-        layers.append(affine([[rng.randint(-3, 3) for _ in range(dim)] for _ in range(w)],
-                             [Fraction(rng.randint(-3, 3), 2) for _ in range(w)]))
-        layers.append(activation("relu"))
-        dim = w
-    layers.append(affine([[rng.randint(-2, 2) for _ in range(dim)]]))
-    return Network.from_layers(n, layers)
+    return integer_net(n, widths, seed)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
