@@ -23,9 +23,9 @@ line (timings, machine-dependent digits, long exact numbers).
 Skipped, by name: steps that need an optional extra that is not installed (torch, onnx,
 matplotlib, scikit-learn: the digits CNN of section 8, whose training and two bounds take about
 20 s), steps that need the shared data, and steps that need a file that such a skipped step
-makes. The whole page runs in about 25 s on a loaded 2-core machine, so nothing is skipped for
-its time. Not run: the prose's inline commands and section 11's script (an indented block; its
-table is Monte Carlo, about half a minute).
+makes. The whole page runs in about 10 s on a loaded 2-core machine (25 s with scikit-learn),
+so nothing is skipped for its time. Not run: the prose's inline commands, and section 11's
+script (an indented block: its table is seeded Monte Carlo, about 25 s, and needs scikit-learn).
 
 The ``json`` block of section 1 is checked against the case file it shows (its ``…`` leave
 entries out).
