@@ -1,7 +1,7 @@
 """Gaussian smoothing (seed 000): the minimal model's picture and the adversarial experiment.
 
-    /work/venv/bin/python benchmarks/smoothing.py seed000          # writes docs/img/seed000-smoothed.png
-    PYTHONPATH=/path/to/scikit-learn python benchmarks/smoothing.py digits [--count 40] [--samples 2000]
+    python benchmarks/smoothing.py seed000 [-o seed000-smoothed.png]   # the picture (docs/make_images.py puts it in docs/img)
+    python benchmarks/smoothing.py digits [--count 40] [--samples 2000]   # needs scikit-learn: the examples extra
 
 ``seed000``: f_θ(x) = α·max(βx + γ, 0) on the data x ∈ {−1, 1}; the derivative in γ of
 F(θ) = f_θ(1) + f_θ(−1), unsmoothed (exact, `calculus.parameter_gradient`) and smoothed
@@ -193,7 +193,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
     s0 = sub.add_parser("seed000")
-    s0.add_argument("-o", default=str(ROOT / "docs" / "img" / "seed000-smoothed.png"))
+    s0.add_argument("-o", default="seed000-smoothed.png", help="the picture to write (default: seed000-smoothed.png here)")
     dg = sub.add_parser("digits")
     dg.add_argument("--count", type=int, default=40)
     dg.add_argument("--samples", type=int, default=2000)
