@@ -47,7 +47,7 @@ from ..core.network import Network, activation, affine
 from ..regions import RegionGraph
 from ..regions import enumerate_regions as single_process
 from ..regions.forward import Forward
-from ..regions.graph import RegionStore, pack_rationals, unpack_rationals
+from ..regions.graph import RegionStore, encode_nonfacets, pack_rationals, unpack_rationals
 from .executor import Runner, open_executor, portable
 
 CELLS = 64
@@ -215,19 +215,16 @@ def _cell_regions(item: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], dict[st
             farr.extend(kept)
             farr.append(code)
             numbers += point.entries()
-        narr, vals = array("q"), []
+        kept_nonfacets = []
         for rows, mu, lam in nonfacets:
             if any(k >= keep for k, _ in mu):
                 raise AssertionError("a redundancy proof uses a row of the cell")
             kept = tuple(k for k in rows if k < keep)
             if kept:
-                narr.append(len(kept))
-                narr.extend(kept)
-                narr.append(len(mu))
-                narr.extend(k for k, _ in mu)
-                vals += [v for _, v in mu] + [lam]
+                kept_nonfacets.append((kept, mu, lam))
+        narr, nvals = encode_nonfacets(kept_nonfacets)
         out.append((store.key(pattern), pack_rationals(numbers), bounded, farr.tobytes(), tuple(targets),
-                    narr.tobytes(), pack_rationals(vals)))
+                    narr.tobytes(), nvals))
     return out, dict(g.diagnostics)
 
 
@@ -241,7 +238,7 @@ def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Any, ...]] |
                       for k, rec in enumerate(records)), key=lambda e: e[0])
     at = {(c, k): i for i, (_, c, k, _) in enumerate(entries)}
     index = {rec[0]: i for i, (_, _, _, rec) in enumerate(entries)}
-    decoded = []  # per region: witness, J, c, facets [(rows, point, neighbour)], non-facets
+    decoded = []  # per region: witness, J, c, facets [(rows, point, neighbour)], non-facets encoded
     for i, (pattern, c, _, rec) in enumerate(entries):
         _, packed, _, farr_bytes, targets, narr_bytes, nvals = rec
         nums = unpack_rationals(packed, fmpq)
@@ -263,29 +260,20 @@ def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Any, ...]] |
             facets.append((rows, point, nb))
             k += size + 2
             pos += n
-        nonfacets, k, v = [], 0, 0
         narr = array("q")
         narr.frombytes(narr_bytes)
-        vals = unpack_rationals(nvals, fmpq)
-        while k < len(narr):
-            size = narr[k]
-            s = narr[k + 1 + size]
-            mu = tuple(zip(narr[k + 2 + size : k + 2 + size + s], vals[v : v + s]))
-            nonfacets.append((tuple(narr[k + 1 : k + 1 + size]), mu, vals[v + s]))
-            k += size + 2 + s
-            v += s + 1
         J = fmpq_mat(out_dim, n, nums[n : n + out_dim * n])
         offset = fmpq_mat(out_dim, 1, nums[n + out_dim * n : n + out_dim * n + out_dim])
-        decoded.append((pattern, nums[:n], J, offset, rec[2], facets, nonfacets))
+        decoded.append((pattern, nums[:n], J, offset, rec[2], facets, (narr, nvals)))
     shared: dict[tuple[int, int], fmpq_mat] = {}  # a facet's point: the lower region's
     for i, (_, _, _, _, _, facets, _) in enumerate(decoded):
         for _, point, j in facets:
             if j is not None and (min(i, j), max(i, j)) not in shared:
                 shared[(min(i, j), max(i, j))] = fmpq_mat(n, 1, point)
-    for i, (pattern, w, J, offset, bounded, facets, nonfacets) in enumerate(decoded):
+    for i, (pattern, w, J, offset, bounded, facets, encoded) in enumerate(decoded):
         store.append(pattern, w, J, offset, bounded,
                      [(rows, fmpq_mat(n, 1, point) if j is None else shared[(min(i, j), max(i, j))], j)
-                      for rows, point, j in facets], nonfacets)
+                      for rows, point, j in facets], (), encoded)
     for (i, j), point in shared.items():
         store.add_edge(i, j, point)
     out = dict(stats)

@@ -131,25 +131,18 @@ class RegionStore(SequenceABC):
         bounded: bool,
         facets: Sequence[tuple[Sequence[int], fmpq_mat, int | None]],
         nonfacets: Sequence[tuple[Sequence[int], Sequence[tuple[int, fmpq]], fmpq]],
+        encoded: tuple[array, bytes] | None = None,
     ) -> None:
         """Add the next region: ``facets`` as (rows, point, neighbour or None),
-        ``nonfacets`` as (rows, sparse multipliers (row, value), row multiplier)."""
+        ``nonfacets`` as (rows, sparse multipliers (row, value), row multiplier), or
+        ``encoded`` in their stored form (`encode_nonfacets`) instead."""
         farr = array("q")
         for rows, _, nb in facets:
             farr.append(len(rows))
             farr.extend(rows)
             farr.append(-1 if nb is None else nb)
-        narr = array("q")
-        vals: list[fmpq] = []
-        for rows, mu, lam in nonfacets:
-            narr.append(len(rows))
-            narr.extend(rows)
-            narr.append(len(mu))
-            narr.extend(r for r, _ in mu)
-            vals.extend(v for _, v in mu)
-            vals.append(lam)
+        narr, nvals = encoded if encoded is not None else encode_nonfacets(nonfacets)
         w = fmpq_mat(len(witness), 1, list(witness))
-        nvals = pack_rationals(vals)
         points = tuple(pt for _, pt, _ in facets)
         self._records.append((self.key(pattern), w, J, c, bounded, farr, points, narr, nvals))
 
@@ -500,6 +493,21 @@ class RegionGraph:
             if all(sum((a * v for a, v in zip(row, xs)), Fraction(0)) <= bi for row, bi in zip(r.A, r.b)):
                 return i
         return None
+
+
+def encode_nonfacets(nonfacets: Sequence[tuple[Sequence[int], Sequence[tuple[Any, Any]], Any]]) -> tuple[array, bytes]:
+    """Non-facets as `RegionStore` keeps them: ``[k, rows..., s, multiplier rows...]`` per
+    non-facet, and their multipliers (each one's s values, then its row multiplier) packed."""
+    narr = array("q")
+    vals: list[Any] = []
+    for rows, mu, lam in nonfacets:
+        narr.append(len(rows))
+        narr.extend(rows)
+        narr.append(len(mu))
+        narr.extend(r for r, _ in mu)
+        vals.extend(v for _, v in mu)
+        vals.append(lam)
+    return narr, pack_rationals(vals)
 
 
 def pack_rationals(values: Sequence[fmpq]) -> bytes:
