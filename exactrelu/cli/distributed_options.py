@@ -52,7 +52,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     where.add_argument("--workers", type=_count, metavar="N", help="run on an embedded Dask cluster of N processes")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on the Dask cluster at this address")
     g.add_argument("--tasks", type=_count, metavar="N",
-                   help="split into N parts (regions: 64 cells, prove/range: 16, lipschitz: 8 per worker); "
+                   help="split into N parts (regions: 64 cells, prove/range: 16, lipschitz: 32 per worker); "
                         "answers never depend on the workers, and on --tasks only in which witness is given")
 
 

@@ -1,7 +1,7 @@
 """The exact Lipschitz constant with the branch and bound's subtrees as tasks.
 
 The top of the pattern search is expanded here until there are enough open nodes
-(`exactrelu.lipschitz.split_search`, at least ``subtrees``, by default 8 per worker);
+(`exactrelu.lipschitz.split_search`, at least ``subtrees``, by default 32 per worker);
 each becomes a task, a pure function of (network, norm, domain, the subtree's path, a
 lower bound on L known when it starts) that searches its subtree
 (`exactrelu.lipschitz.search_subtree`). The best value found so far is shared with the
@@ -43,7 +43,7 @@ from ..lipschitz import (
 )
 from .executor import Runner, open_executor, portable
 
-SUBTREES_PER_WORKER = 8
+SUBTREES_PER_WORKER = 32  # 8, 32, 128 on 5-14-14-2 (docs/benchmarks.md): 1.57×, 1.72×, 1.57× from 1 to 2 workers
 
 
 def lipschitz(
