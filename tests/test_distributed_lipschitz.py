@@ -6,11 +6,9 @@ give the merged certified bracket; bad input stays the project's InputError."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import threading
 
 import pytest
+from dask_tasks import WorkerKiller
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from preset_nets import integer_net
@@ -72,17 +70,9 @@ def test_a_worker_killed_mid_search_changes_nothing(dask_clients):
     client = dask_clients[2]
     net = _net(4, [8, 8], seed=3)
     expected = _doc(single(net, "inf"))
-    pids = list(client.run(os.getpid).values())
-    killed = threading.Event()
-
-    def kill_one(done, total):  # after the first task: kill a worker while it holds others
-        if not killed.is_set():
-            killed.set()
-            os.kill(pids[0], signal.SIGKILL)
-
+    kill_one = WorkerKiller(client)
     assert _doc(lipschitz(net, "inf", client=client, subtrees=24, progress=kill_one)) == expected
-    assert killed.is_set()
-    client.wait_for_workers(2, timeout=30)
+    kill_one.recover()
 
 
 def test_a_time_limit_gives_the_merged_certified_bracket(dask_clients):

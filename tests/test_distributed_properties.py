@@ -6,12 +6,10 @@ worker changing nothing, limits with the merged partial result."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import threading
 from fractions import Fraction
 
 import pytest
+from dask_tasks import WorkerKiller
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from preset_nets import integer_net
@@ -129,17 +127,9 @@ def test_the_certificate_of_a_distributed_run_passes_the_checker(dask_clients):
 def test_a_worker_killed_mid_proof_changes_nothing(dask_clients):
     client = dask_clients[2]
     expected = _json(prove(NET, HOLDS, cells=16))
-    pids = list(client.run(os.getpid).values())
-    killed = threading.Event()
-
-    def kill_one(done, total):
-        if not killed.is_set():
-            killed.set()
-            os.kill(pids[0], signal.SIGKILL)
-
+    kill_one = WorkerKiller(client)
     assert _json(prove(NET, HOLDS, cells=16, client=client, progress=kill_one)) == expected
-    assert killed.is_set()
-    client.wait_for_workers(2, timeout=30)
+    kill_one.recover()
 
 
 def test_limits_give_the_merged_partial_result(dask_clients):

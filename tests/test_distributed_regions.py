@@ -7,12 +7,10 @@ worker changes nothing, a limit gives the merged partial graph."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import threading
 from argparse import Namespace
 
 import pytest
+from dask_tasks import WorkerKiller
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from preset_nets import integer_net
@@ -107,17 +105,9 @@ def test_a_worker_killed_mid_enumeration_changes_nothing(dask_clients):
     client = dask_clients[2]
     net = _net(3, [6, 5], seed=7)
     expected = _json(enumerate_regions(net, cells=24))
-    pids = list(client.run(os.getpid).values())
-    killed = threading.Event()
-
-    def kill_one(done, total):
-        if not killed.is_set():
-            killed.set()
-            os.kill(pids[0], signal.SIGKILL)
-
+    kill_one = WorkerKiller(client)
     assert _json(enumerate_regions(net, cells=24, client=client, progress=kill_one)) == expected
-    assert killed.is_set()
-    client.wait_for_workers(2, timeout=30)
+    kill_one.recover()
 
 
 def test_limits_give_the_merged_partial_graph():

@@ -253,6 +253,7 @@ class RegionStore(SequenceABC):
         return self.decode(key), w.entries(), J, c, bounded, facets, nonfacets
 
     def region(self, i: int) -> Region:
+        """Region i materialised: its rows and labels rebuilt from the pattern, every number a `Fraction`."""
         pattern, w, J, c, bounded, facets, nonfacets = self.entry(i, Fraction)
         rows = self.forward.rows_of(pattern)
         return Region(
