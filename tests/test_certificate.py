@@ -186,3 +186,19 @@ def test_cli_rejects_malformed_and_other_cases(tmp_path):
     assert res.returncode == 1 and "REJECTED" in res.stdout and "Traceback" not in res.stderr
     res = subprocess.run(run + [str(tmp_path / "missing.json")], capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_cli_check_takes_every_limit_of_the_checker(tmp_path):
+    """Each of the checker's limits has its option: a certificate within them is accepted,
+    one past a limit rejected (exit 1) or, for a file too large to read, bad input (exit 2)."""
+    run = [sys.executable, "-m", "exactrelu", "check"]
+    out = tmp_path / "cert.json"
+    text = json.dumps(certify(_case()))
+    out.write_text(text)
+    assert subprocess.run(run + [str(out), "--max-depth", "64", "--max-work", "1000"], capture_output=True).returncode == 0
+    for option, value, code, words in (("--max-depth", "2", 1, "nest"), ("--max-items", "1", 1, "entries"),
+                                       ("--max-work", "1", 1, "work"), ("--max-bytes", "10", 2, "bytes"),
+                                       ("--max-digits", "0", 2, "positive")):
+        res = subprocess.run(run + [str(out), option, value], capture_output=True, text=True)
+        assert res.returncode == code and words in (res.stdout + res.stderr).lower(), (option, res.stdout, res.stderr)
+        assert "Traceback" not in res.stderr

@@ -20,8 +20,19 @@ HELP = "re-verify a certificate written by 'exactrelu certify' or 'exactrelu pro
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("certificate", help="certificate file (JSON)")
     p.add_argument("--case", metavar="CASE", help="also check that the certificate is about this case file (its network and domain)")
-    p.add_argument("--max-digits", type=int, default=Limits().max_digits, metavar="N",
-                   help=f"longest number to read, in decimal digits (default {Limits().max_digits})")
+    for field, what in _LIMITS.items():
+        p.add_argument("--" + field.replace("_", "-"), type=int, default=getattr(Limits(), field), metavar="N",
+                       help=f"{what} (default {getattr(Limits(), field)})")
+
+
+# the checker's own limits (`exactrelu.checker.reader.Limits`), one option each
+_LIMITS = {
+    "max_digits": "longest number to read, in decimal digits",
+    "max_depth": "deepest JSON nesting",
+    "max_items": "most entries of one JSON list or object",
+    "max_bytes": "largest file, in bytes",
+    "max_work": "most multiplications of one exact pass of the network",
+}
 
 
 def _read(path: Path, limits: Limits) -> bytes:
@@ -35,9 +46,10 @@ def _read(path: Path, limits: Limits) -> bytes:
 
 
 def run(args: argparse.Namespace) -> Outcome:
-    if args.max_digits < 1:
-        raise InputError(f"expected a positive integer, got {args.max_digits}", path="--max-digits")
-    limits = Limits(max_digits=args.max_digits)
+    for field in _LIMITS:
+        if getattr(args, field) < 1:
+            raise InputError(f"expected a positive integer, got {getattr(args, field)}", path="--" + field.replace("_", "-"))
+    limits = Limits(**{field: getattr(args, field) for field in _LIMITS})
     path = Path(args.certificate)
     case = None
     if args.case is not None:
