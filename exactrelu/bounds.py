@@ -571,7 +571,8 @@ def bounds(
     ``**float_options``) (``mode``, ``precision``, ``samples``, ...).
     The K bounds hold on every domain; ``domain`` only bounds where the float paths
     search for a lower bound on L. ``max_nodes`` and ``time_limit`` (seconds) bound K's
-    search, the one exponential bound: beyond them K is a certified bracket.
+    search, the one exponential bound: beyond them K is a certified bracket, its top at most
+    K4 in ℓ1 and ℓ∞ (K ≤ K4, seed 004; ``diagnostics["K_upper"]`` says when K4 capped it).
 
     >>> from exactrelu.constructions import sawtooth_network
     >>> b = bounds(sawtooth_network(1), "inf")
@@ -616,6 +617,10 @@ def bounds(
     attempt("C", lambda: c_theorem1(net, norm))
     if norm == "2":
         attempt("C_E", lambda: c_e(net))
+    k, k4_ = values.get("K"), values.get("K4")
+    if norm != "2" and k is not None and k.interval and k4_ is not None and k4_.value < k.interval[1]:
+        values["K"] = _interval_quantity(Fraction(k.interval[0]), k4_.value)  # K ≤ K4 (seed 004): the bracket's top
+        diagnostics["K_upper"] = "K4"
     diagnostics["time_s"] = round(time.perf_counter() - start, 6)
     return Bounds(norm, values, undefined, diagnostics)
 
