@@ -232,17 +232,18 @@ def test_k_budget_gives_a_certified_interval():
 
 def test_a_stopped_k_search_is_capped_at_k4():
     """K ≤ K4 (seed 004), so a bracket from a stopped search ends at K4 when its own top is
-    higher: on this net 2 nodes leave [0, 4214], K4 = 8589/4, K = 1070 (full search)."""
+    higher: on this net 1 node leaves [0, 1320], K4 = 6089/8, K = 520 (full search)."""
     rng = random.Random(0)
-    dims, layers = [3, 6, 6, 6, 2], []
+    dims, layers = [3, 4, 4, 4, 2], []
     for a, b in zip(dims, dims[1:]):
         layers += [affine([[rng.randint(-3, 3) for _ in range(a)] for _ in range(b)]), activation("relu")]
     net = Network.from_layers(3, layers[:-1])
-    assert B.k_patterns(net, "inf", max_nodes=2)[0].interval == (0, 4214)
-    b = B.bounds(net, "inf", max_nodes=2)
-    assert b.values["K"].interval == (0, Fraction(8589, 4)) and b.diagnostics["K_upper"] == "K4"
-    assert b.values["K"].interval[0] <= brute_K(net, "inf") == 1070 <= b.values["K"].interval[1]
-    assert "K_upper" not in B.bounds(net, "inf").diagnostics and B.bounds(net, "inf").values["K"].value == 1070
+    assert B.k_patterns(net, "inf", max_nodes=1)[0].interval == (0, 1320)
+    b = B.bounds(net, "inf", max_nodes=1)
+    assert b.values["K"].interval == (0, Fraction(6089, 8)) and b.diagnostics["K_upper"] == "K4"
+    assert b.values["K"].interval[0] <= brute_K(net, "inf") == 520 <= b.values["K"].interval[1]
+    full = B.bounds(net, "inf")
+    assert "K_upper" not in full.diagnostics and full.values["K"].value == 520
 
 
 # -- where the proofs do not apply ---------------------------------------------------------------
