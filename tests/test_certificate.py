@@ -202,3 +202,17 @@ def test_cli_check_takes_every_limit_of_the_checker(tmp_path):
         res = subprocess.run(run + [str(out), option, value], capture_output=True, text=True)
         assert res.returncode == code and words in (res.stdout + res.stderr).lower(), (option, res.stdout, res.stderr)
         assert "Traceback" not in res.stderr
+
+
+def test_cli_check_case_reads_a_hand_written_case_as_the_engine_does(tmp_path):
+    """``check --case`` accepts a case whose numbers are padded with spaces (the engine reads
+    it, so the certificate is about it); the certificate itself stays strict."""
+    run = [sys.executable, "-m", "exactrelu"]
+    src, out = tmp_path / "net.json", tmp_path / "cert.json"
+    doc = {"format": "exactrelu-network/1", "input_dim": 1,
+           "layers": [{"type": "affine", "weight": [[" 1"], ["-1 "]], "bias": ["0", " 1/2"]},
+                      {"type": "relu"}, {"type": "affine", "weight": [["1", "1"]]}]}
+    src.write_text(json.dumps(doc))
+    assert subprocess.run(run + ["certify", str(src), "-o", str(out)], capture_output=True).returncode == 0
+    res = subprocess.run(run + ["check", str(out), "--case", str(src)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr

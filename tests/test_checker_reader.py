@@ -158,3 +158,26 @@ def test_work_limit():
         read_network(_net([{"type": "relu"}], dim=100_000))
     assert "max_work" in str(e.value)
     assert read_network(_net([{"type": "relu"}], dim=300)).input_dim == 300
+
+
+@pytest.mark.parametrize("text", [" 1/2 ", "\t3\n", "-0.25 ", "\u00a01", "1\u2003", "1 /2", " ", "\u0661"])
+def test_a_hand_written_case_number_is_read_as_the_engine_reads_it(text):
+    """With ``padded_numbers`` (check --case) the checker reads a number in a string as the
+    engine does: ASCII spaces around it allowed, any other space or one inside refused by
+    both; without it (certificates) a padded number is refused."""
+    from exactrelu.core.errors import InputError
+    from exactrelu.core.numbers import parse_number
+
+    try:
+        engine = parse_number(text, "x")
+    except InputError:
+        engine = None
+    try:
+        checker = Reader(Limits(padded_numbers=True)).number(text, "x")
+    except Malformed:
+        checker = None
+    assert engine == checker
+    assert (engine is None) == (text in ("\u00a01", "1\u2003", "1 /2", " ", "\u0661"))
+    if text != text.strip():
+        with pytest.raises(Malformed):
+            Reader().number(text, "x")

@@ -66,13 +66,17 @@ class Limits:
     ``max_items``: entries of one list or object; ``max_bytes``: size of one file;
     ``max_work``: multiplications of one exact pass of a network with its Jacobian
     (the input dimension times the sum over the canonical chain's affine layers of
-    their in and out sizes), so that a short file cannot ask for an hour of work."""
+    their in and out sizes), so that a short file cannot ask for an hour of work.
+    ``padded_numbers``: read ``" 1/2 "`` as 1/2 (ASCII spaces around a number in a string,
+    as the engine reads a hand-written case); off for certificates, which the engine writes
+    without them, so that an odd number there is a rejected certificate."""
 
     max_digits: int = 4000
     max_depth: int = 64
     max_items: int = 1_000_000
     max_bytes: int = 1 << 30
     max_work: int = 10**8
+    padded_numbers: bool = False
 
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
@@ -202,6 +206,8 @@ class Reader:
             return Fraction(v)
         if not isinstance(v, str):
             raise Malformed(path, f"a number (an integer, or a string 'p/q' or a decimal), got {show_value(v)}")
+        if self.limits.padded_numbers:
+            v = v.strip(" \t\r\n")
         m = _RATIO.fullmatch(v)
         if m:
             p, q = m.groups()

@@ -182,7 +182,7 @@ def parse_number(value: Any, path: str = "") -> Fraction:
     if hasattr(value, "dtype") and getattr(value, "shape", None) == ():
         return parse_number(value.item(), path)
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip(" \t\r\n")  # ASCII spaces only, as ASCII digits only
         if _RATIO.fullmatch(text):
             num, den = text.split("/")
             if len(num.lstrip("+-")) > limits.digits or len(den.lstrip("+-")) > limits.digits:

@@ -6,6 +6,7 @@ only an unreadable file or bad options exit 2."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from ...checker import Verdict, check_certificate
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> Outcome:
     case = None
     if args.case is not None:
         try:
-            case = read_case(load_json(_read(Path(args.case), limits), limits), "", limits)
+            case_limits = dataclasses.replace(limits, padded_numbers=True)  # a case may be hand-written
+            case = read_case(load_json(_read(Path(args.case), limits), limits), "", case_limits)
         except Malformed as e:
             raise InputError(f"expected {e.expected}", path=e.path, file=args.case) from None
     data = _read(path, limits)
