@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import sympy
 
-from .core.conventions import Convention, Scalar, parse_convention
+from .core.conventions import Convention, Scalar, as_sympy, parse_convention
 from .core.network import Network
 from .core.numbers import fmpq_matrix, matrix_fractions, parse_number
 from .core.results import EXACT
@@ -103,7 +103,7 @@ def _chain_product(net: Network, diags: Sequence[Sequence[Scalar]]) -> tuple[tup
         return matrix_fractions(J)
     M = sympy.Matrix(affines[0].weight).applyfunc(sympy.Rational)
     for l, row in enumerate(diags):
-        M = sympy.diag(*[sympy.sympify(d) for d in row]) * M
+        M = sympy.diag(*[as_sympy(d) for d in row]) * M
         M = sympy.Matrix(affines[l + 1].weight).applyfunc(sympy.Rational) * M
     return tuple(tuple(_simplify(M[i, j]) for j in range(M.cols)) for i in range(M.rows))
 
@@ -162,7 +162,7 @@ def parameter_gradient(net: Network, x: Sequence[Any], convention: Any = 0) -> P
     delta[-1] = current
     for l in range(len(chain.acts) - 1, -1, -1):
         W_next = sympy.Matrix(chain.affines[l + 1].weight).applyfunc(sympy.Rational)
-        current = current * W_next * sympy.diag(*[sympy.sympify(d) for d in diags[l]])
+        current = current * W_next * sympy.diag(*[as_sympy(d) for d in diags[l]])
         delta[l] = current
     weight, bias = [], []
     for l, layer in enumerate(chain.affines):

@@ -44,6 +44,7 @@ import sympy
 
 from .calculus import derivative
 from .core.activations import PiecewiseLinear
+from .core.conventions import as_sympy
 from .core.domain import Domain
 from .core.errors import InputError
 from .core.network import ActivationLayer, AffineLayer, Network
@@ -236,7 +237,7 @@ def derivative_in_clarke(net: Network, x: Sequence[Any], convention: Any = 0) ->
     """
     d = derivative(net, x, convention)
     cj = clarke_jacobian(net, d.point)
-    symbols = set().union(*(sympy.sympify(v).free_symbols for row in d.matrix for v in row))
+    symbols = set().union(*(as_sympy(v).free_symbols for row in d.matrix for v in row))
     if not symbols:
         inside = convex_weights(cj.generators, d.matrix) is not None
         return ConventionCheck(d.matrix, cj, inside)
@@ -269,7 +270,7 @@ def set_intervals(s: sympy.Set) -> tuple[tuple[sympy.Expr, sympy.Expr], ...]:
 def _parameter_set(generators: Sequence[Matrix], poly: Sequence[Sequence[Any]], sym: sympy.Symbol) -> sympy.Set:
     """The set of real values of ``sym`` with ``poly(sym)`` in the convex hull of ``generators``."""
     points = [tuple(v for row in g for v in row) for g in generators]
-    target = [sympy.expand(sympy.sympify(v)) for row in poly for v in row]
+    target = [sympy.expand(as_sympy(v)) for row in poly for v in row]
     equations, inequalities = _hull_description(points)
     result: sympy.Set = sympy.S.Reals
     for a, b in equations:  # a · p = b

@@ -58,7 +58,7 @@ from .claims import (  # noqa: F401 (re-exported)  # noqa: F401
 )
 from .clarke import clarke_jacobian, convex_weights
 from .core.activations import PiecewiseLinear
-from .core.conventions import FRAMEWORKS, C, Framework, Scalar, rule_value
+from .core.conventions import FRAMEWORKS, C, Framework, Scalar, as_sympy, rule_value
 from .core.errors import InputError
 from .core.network import Network
 from .kinkpoints import (
@@ -621,7 +621,7 @@ def _matches(net: Network, x: tuple[Fraction, ...], rows: Sequence[Sequence[floa
     names = [n for n in (*FRAMEWORKS, *OP_PRESETS) if _close(derivative(net, x, _convention(n)).matrix, rows, tol)]
     poly = derivative(net, x, "c").matrix
     snapped = [[_snap(v, tol) for v in r] for r in rows]
-    equations = [sympy.sympify(p) - sympy.Rational(s.numerator, s.denominator) for pr, sr in zip(poly, snapped) for p, s in zip(pr, sr)]
+    equations = [as_sympy(p) - sympy.Rational(s.numerator, s.denominator) for pr, sr in zip(poly, snapped) for p, s in zip(pr, sr)]
     nonzero = [e for e in equations if e != 0]
     if not nonzero:
         return tuple(names) + ("every c",)

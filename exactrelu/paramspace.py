@@ -67,10 +67,10 @@ class ParametricNetwork:
         for k, layer in enumerate(layers):
             if k % 2 == 0:
                 weight, bias = layer
-                W = sympy.Matrix([[sympy.sympify(_exact(v)) for v in row] for row in weight])
+                W = sympy.Matrix([[_exact(v) for v in row] for row in weight])
                 if W.cols != dim:
                     raise InputError(f"expected {dim} columns, got {W.cols}", path=f"layers[{k}].weight")
-                b = sympy.Matrix([sympy.sympify(_exact(v)) for v in bias])
+                b = sympy.Matrix([_exact(v) for v in bias])
                 if b.rows != W.rows:
                     raise InputError(f"expected {W.rows} biases, got {b.rows}", path=f"layers[{k}].bias")
                 affines.append((W, b))
@@ -135,7 +135,6 @@ def _exact(v: Any) -> Any:
 
 
 def _fraction(e: sympy.Expr) -> Fraction:
-    e = sympy.sympify(e)
     if not e.is_Rational:
         raise InputError(f"expected a rational parameter value, got {e}", path="theta")
     return Fraction(int(e.p), int(e.q))
@@ -325,7 +324,7 @@ def parameter_directional_derivative(
 
 def _piece_for_small_t(f: PiecewiseLinear, p: sympy.Poly) -> int:
     """The piece of ``f`` that ``p(t)`` lies in for all small t > 0 (lexicographic rule)."""
-    z0 = Fraction(str(p.eval(0)))
+    z0 = _fraction(p.eval(0))
     s = f.state(z0)
     if s % 2 == 0:
         return s // 2

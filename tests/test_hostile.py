@@ -432,3 +432,29 @@ def test_tiny_weights_scale_exact_integers_beyond_floats():
     # ℓ∞ (the row's absolute sum) is largest for d2 alone, 4; ℓ1 (a column) for both, 2 + 2ε
     assert bounds(net, "inf")["K"].value == 4
     assert bounds(net, "1")["K"].value == 2 + 2 * eps
+
+
+def test_no_call_in_the_package_can_run_text_as_code():
+    """No ``eval``, ``exec``, ``sympify``, ``parse_expr`` or ``pickle.load(s)`` anywhere in
+    ``exactrelu/`` (read as syntax trees): file content can reach none of them because none
+    is there. (``ast.literal_eval`` reads only literals; ``torch.load`` is called with
+    ``weights_only=True``, tested above.)"""
+    import ast
+    from pathlib import Path
+
+    banned = {"eval", "exec", "sympify", "parse_expr", "load", "loads"}
+    found = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "exactrelu").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+            owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else None
+            if name in ("load", "loads") and owner not in ("pickle", "cloudpickle", "dill", "marshal"):
+                continue  # json.loads, torch.load (weights_only), onnx.load: data, not code
+            if name in ("eval", "exec") and isinstance(f, ast.Attribute) and owner != "builtins":
+                continue  # a module's .eval() mode, a polynomial's .eval(0): methods, not the builtin
+            if name in banned:
+                found.append(f"{path.name}:{node.lineno}: {owner + '.' if owner else ''}{name}")
+    assert not found, found

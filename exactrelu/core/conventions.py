@@ -33,6 +33,16 @@ from .numbers import parse_number
 
 Scalar = Union[Fraction, sympy.Expr]
 
+
+def as_sympy(v: Scalar) -> sympy.Expr:
+    """A `Scalar` as a sympy expression (a `Fraction` as its `sympy.Rational`); nothing is
+    parsed, so no text can reach sympy's parser this way.
+
+    >>> as_sympy(Fraction(-3, 4)), as_sympy(C + 1)
+    (-3/4, c + 1)
+    """
+    return v if isinstance(v, sympy.Basic) else sympy.Rational(v.numerator, v.denominator)
+
 FRAMEWORKS = ("torch", "jax", "tensorflow")
 
 # How each framework differentiates each built-in activation at a knot. A rule is

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import sympy
 
+from ..core.conventions import as_sympy
 from ..core.errors import InputError
 from ..core.expressions import parse_expression
 from ..core.numbers import parse_number
@@ -57,7 +58,7 @@ def same(expected: Any, got: Any, path: str) -> bool:
         except InputError:
             pass
     e = parse_expression(expected, path) if isinstance(expected, str) else sympy.Rational(parse_number(expected, path))
-    return sympy.expand(e - sympy.sympify(got)) == 0
+    return sympy.expand(e - as_sympy(got)) == 0
 
 
 def entries(value: Any, path: str, known: tuple[str, ...]) -> list[dict[str, Any]]:
