@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -303,6 +305,21 @@ def test_limits_that_mean_nothing_are_usage_errors(tmp_path, argv):
     with pytest.raises(SystemExit) as e:
         main([a.format(p=path) for a in argv])
     assert e.value.code == 2
+
+
+@pytest.mark.parametrize("argv", [
+    ["regions", "{p}", "--max-regions", "-1"], ["regions", "{p}", "--bogus"], ["regions"], [],
+    ["lipschitz", "{p}", "--norm", "7"], ["regions", "{p}", "--workers", "0"],
+])
+def test_a_usage_error_under_json_prints_one_json_document(tmp_path, argv):
+    """``--json`` promises one JSON document on stdout: a usage error (argparse's, status 2)
+    is one too, ``{"error": ..., "status": 2}``, as every other error."""
+    path = _write(tmp_path, BASE)
+    res = subprocess.run([sys.executable, "-m", "exactrelu", *[a.format(p=path) for a in argv], "--json"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["status"] == 2 and doc["error"]
 
 
 def test_a_limit_reports_what_was_found(capsys):

@@ -55,7 +55,15 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors: status 2, no traceback
         self.print_usage(sys.stderr)
         print(f"exactrelu: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
+        raise UsageError(message)
+
+
+class UsageError(SystemExit):
+    """A usage error (status 2); `main` also writes it as the JSON document under ``--json``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
 
 
 _LIMIT_OPTIONS = (
@@ -163,12 +171,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command = _command_in(argv)
     parser = build_parser(() if command is None else (command,))
-    args = parser.parse_args(argv)  # usage errors raise SystemExit(2), --help SystemExit(0)
+    try:
+        args = parser.parse_args(argv)  # --help raises SystemExit(0)
+    except UsageError as e:  # status 2 as SystemExit, as argparse's own; under --json its document too
+        if "--json" in argv:
+            _json_error(e.message, 2)
+        raise
     if args.version:
         print(f"exactrelu {__version__}")
         return 0
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
+        if args.json:
+            _json_error("expected a command", 2)
         return 2
     try:
         with _solvers_to_stderr(), using(_limits(args)):
@@ -243,10 +258,14 @@ def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
         sys.stdout.write(outcome.text.rstrip("\n") + "\n")
 
 
+def _json_error(message: str, status: int) -> None:
+    json.dump({"error": message, "status": status}, sys.stdout)
+    sys.stdout.write("\n")
+
+
 def _fail(args: argparse.Namespace, message: str, status: int) -> int:
     if getattr(args, "json", False):
-        json.dump({"error": message, "status": status}, sys.stdout)
-        sys.stdout.write("\n")
+        _json_error(message, status)
     print(f"exactrelu: error: {message}" if status != 3 else f"exactrelu: {message}", file=sys.stderr)
     return status
 
