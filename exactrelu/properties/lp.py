@@ -35,6 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..polyhedra.highs import quiet_highs
 from .propagation import LAMBDA_BITS, Box, Model, Piece
 
 
@@ -219,26 +220,12 @@ def solve_relaxation(
 
 
 def new_highs() -> object | None:
-    """A silent HiGHS instance (its banner, printed by the C++ library on construction,
-    would otherwise reach stdout and spoil ``--json``), or None without highspy."""
-    import os
-    import sys
-
+    """A silent HiGHS instance (`exactrelu.polyhedra.quiet_highs`: its banner would spoil
+    ``--json``), or None without highspy."""
     try:
-        import highspy
+        return quiet_highs()
     except ImportError:
         return None
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    h.setOptionValue("output_flag", False)
-    return h
 
 
 def exact_multipliers_all(values: Sequence[Sequence[float]]) -> list[list[Fraction]]:
