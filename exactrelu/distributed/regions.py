@@ -238,6 +238,7 @@ def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Any, ...]] |
                       for k, rec in enumerate(records)), key=lambda e: e[0])
     at = {(c, k): i for i, (_, c, k, _) in enumerate(entries)}
     index = {rec[0]: i for i, (_, _, _, rec) in enumerate(entries)}
+    rows_of: dict[int, Any] = {}  # entry -> its rows, for `_closure`, each built once
     decoded = []  # per region: witness, J, c, facets [(rows, point, neighbour)], non-facets encoded
     for i, (pattern, c, _, rec) in enumerate(entries):
         _, packed, _, farr_bytes, targets, narr_bytes, nvals = rec
@@ -256,7 +257,7 @@ def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Any, ...]] |
             else:
                 nb = index.get(next(across)) if code == ACROSS else None
                 if nb is None:
-                    nb = _closure(store, entries, c, point)
+                    nb = _closure(store, entries, c, point, rows_of)
             facets.append((rows, point, nb))
             k += size + 2
             pos += n
@@ -282,14 +283,18 @@ def _merge(net: Network, domain: Domain, found: Sequence[list[tuple[Any, ...]] |
     return RegionGraph(net, domain, store, complete, out)
 
 
-def _closure(store: RegionStore, entries: Sequence[tuple[Any, ...]], cell: int, point: Sequence[fmpq]) -> int | None:
+def _closure(store: RegionStore, entries: Sequence[tuple[Any, ...]], cell: int, point: Sequence[fmpq],
+             rows_of: dict[int, Any]) -> int | None:
     """The region of another cell whose closure holds ``point`` (a facet's point on the
     cell's boundary where the neuron's flip does not name the region across: several rows,
-    or a neuron of a later layer at a knot); None: in a cell not finished."""
+    or a neuron of a later layer at a knot); None: in a cell not finished. ``rows_of``
+    keeps the regions' rows between calls."""
     x = fmpq_mat(len(point), 1, list(point))
     for j, (pattern, c, _, _) in enumerate(entries):
         if c != cell:
-            rows = store.forward.rows_of(pattern)
+            if j not in rows_of:
+                rows_of[j] = store.forward.rows_of(pattern)
+            rows = rows_of[j]
             if not rows.A or all(v <= bk for v, bk in zip((rows.M * x).entries(), rows.b)):
                 return j
     return None
