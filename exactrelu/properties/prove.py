@@ -184,7 +184,7 @@ def prove(
     settled_vol = Fraction(0)
     total_vol = sum((_vol(s.box) for s in sets if s is not None), Fraction(0))
 
-    def diagnostics(stats_list: Sequence[Any]) -> dict[str, Any]:
+    def diagnostics() -> dict[str, Any]:
         out = dict(totals)
         out["proofs"] = dict(proofs)
         out["groups"] = len(groups)
@@ -202,14 +202,14 @@ def prove(
         except SearchLimit as e:
             _add(totals, proofs, e.stats)
             settled = (settled_vol + e.settled * _vol(s.box)) / total_vol if total_vol else Fraction(0)
-            partial = ProveResult("unknown", "exact", settled=settled, diagnostics=diagnostics([]))
+            partial = ProveResult("unknown", "exact", settled=settled, diagnostics=diagnostics())
             raise LimitReached(str(e), partial=partial) from None
         _add(totals, proofs, out.stats)
         if out.counterexample is not None:
             x, y, k = out.counterexample
             cex = Counterexample(x, y, g.indices[k])
             rep = replay(net, prop, x, onnx_path)
-            return ProveResult("violated", "exact", cex, rep, Fraction(1), diagnostics=diagnostics([]))
+            return ProveResult("violated", "exact", cex, rep, Fraction(1), diagnostics=diagnostics())
         settled_vol += _vol(s.box)
         cert_groups.append({
             "disjuncts": list(g.indices),
@@ -218,7 +218,7 @@ def prove(
             "tree": out.tree,
         })
     cert = holds_certificate(net, prop, cert_groups) if certificate else None
-    return ProveResult("holds", "exact", settled=Fraction(1), certificate=cert, diagnostics=diagnostics([]))
+    return ProveResult("holds", "exact", settled=Fraction(1), certificate=cert, diagnostics=diagnostics())
 
 
 def empty_group(g: Group, n: int) -> dict[str, Any]:
