@@ -123,6 +123,17 @@ def test_limits_give_the_merged_partial_graph():
     assert not e.value.partial.complete
 
 
+def test_a_time_limit_holds_while_the_domain_is_split():
+    """The split into cells is itself an enumeration (of the first neurons' pieces): past the
+    limit there, the partial graph has no region and is not complete (digits-cnn's 64-D split
+    ran for minutes before)."""
+    net = _net(3, [6, 5], seed=7)
+    with pytest.raises(LimitReached) as e:
+        enumerate_regions(net, cells=16, time_limit=1e-9)
+    assert "splitting" in str(e.value)
+    assert not e.value.partial.complete and e.value.partial.activation_regions == 0
+
+
 def test_bad_input_is_an_input_error():
     net = _net(2, [3], seed=1)
     with pytest.raises(InputError):

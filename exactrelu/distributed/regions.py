@@ -55,10 +55,11 @@ Pattern = tuple[tuple[int, ...], ...]
 Row = tuple[tuple[Fraction, ...], Fraction]
 
 
-def cells_of(net: Network, domain: Domain, cells: int = CELLS) -> list[tuple[Row, ...]]:
+def cells_of(net: Network, domain: Domain, cells: int = CELLS, deadline: float | None = None) -> list[tuple[Row, ...]]:
     """The cells: for the first first-layer neurons (see the module docstring), each
     nonempty combination of their pieces on the domain, as the rows ``a·x <= β`` of those
     pieces (the rows a region inside has for those neurons), in the order of the pieces.
+    Past ``deadline`` (a `time.monotonic` value): `LimitReached`.
 
     >>> net = Network.from_layers(1, [affine([[1], [1]], [0, -1]), activation("relu"), affine([[1, 1]])])
     >>> len(cells_of(net, Domain.whole(1), 2))               # x < 0, x > 0 (neuron 0 alone)
@@ -72,13 +73,13 @@ def cells_of(net: Network, domain: Domain, cells: int = CELLS) -> list[tuple[Row
     k = 1
     while True:
         chosen = moving[:k]
-        found = _pieces(net, domain, chosen)
+        found = _pieces(net, domain, chosen, deadline)
         if len(found) >= cells or k >= len(moving):
             return found
         k *= 2
 
 
-def _pieces(net: Network, domain: Domain, neurons: list[int]) -> list[tuple[Row, ...]]:
+def _pieces(net: Network, domain: Domain, neurons: list[int], deadline: float | None) -> list[tuple[Row, ...]]:
     """The nonempty combinations of pieces of ``neurons`` (first layer) on the domain: the
     regions of a network with one ReLU per knot of each (its sign says the side)."""
     if not neurons:
@@ -92,7 +93,8 @@ def _pieces(net: Network, domain: Domain, neurons: list[int]) -> list[tuple[Row,
     cut = Network.from_layers(net.input_dim, [affine([list(w) for w, _ in rows], [c for _, c in rows]),
                                              activation("relu"), affine([[0] * len(rows)])])
     out = []
-    for region in single_process(cut, domain).regions:
+    limit = None if deadline is None else max(deadline - time.monotonic(), 1e-9)
+    for region in single_process(cut, domain, time_limit=limit).regions:
         signs = region.pattern[0]
         cell: list[Row] = []
         for j in neurons:
@@ -143,7 +145,11 @@ def enumerate_regions(
         raise InputError(f"expected a nonnegative number of regions, got {max_regions}", path="max_regions")
     t0 = time.monotonic()
     deadline = None if time_limit is None else t0 + time_limit
-    parts = cells_of(net, domain, cells)
+    try:
+        parts = cells_of(net, domain, cells, deadline)
+    except LimitReached:  # stopped while splitting: no cell done
+        raise LimitReached("stopped at the time limit while splitting the domain into cells (--time-limit)",
+                           partial=_merge(net, domain, [], {}, 0, 0, t0, complete=False)) from None
     m = len(domain.A)
     items = [(portable(net), Domain(n, domain.A + tuple(a for a, _ in c), domain.b + tuple(b for _, b in c)), m,
               max_regions, time_limit) for c in parts]
