@@ -193,11 +193,12 @@ class SubtreeResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
 
-def split_search(net: Network, norm: str, domain: Domain, at_least: int, *, prune: bool = True
-                 ) -> tuple[list[Subtree], SubtreeResult]:
+def split_search(net: Network, norm: str, domain: Domain, at_least: int, *, prune: bool = True,
+                 time_limit: float | None = None) -> tuple[list[Subtree], SubtreeResult]:
     """The top of the search tree expanded level by level until it has ``at_least`` open
     nodes (or only leaves): subtrees whose regions, one subtree after the other, come in the
     search's depth-first order; and the first region of that order (a first incumbent).
+    Past ``time_limit`` seconds: `LimitReached` with the bracket of the search so far.
 
     Every tie is broken by that order (the first region of largest norm wins), so the
     maximum of the subtrees' results (`best_of`) is what `lipschitz` finds, field for field.
@@ -212,14 +213,21 @@ def split_search(net: Network, norm: str, domain: Domain, at_least: int, *, prun
     (True, True)
     """
     norm = parse_norm(norm)
-    dive = _Search(net, norm, domain, prune=prune, max_nodes=None, time_limit=None)
+    dive = _Search(net, norm, domain, prune=prune, max_nodes=None, time_limit=time_limit)
     dive._search(dive._roots(), until_leaf=True)
-    s = _Search(net, norm, domain, prune=prune, max_nodes=None, time_limit=None)
+    s = _Search(net, norm, domain, prune=prune, max_nodes=None, time_limit=time_limit)
+    s.start = dive.start  # one clock for the limit
     frontier = list(enumerate(s._roots()))[::-1]  # depth-first order: the last pushed first
     leaf = len(s.chain.acts)
     while len(frontier) < at_least and any(node.layer < leaf for _, node in frontier):
-        frontier = [(r, child) for r, node in frontier
-                    for child in ([node] if node.layer == leaf else s._expand(node)[::-1])]
+        deeper = []
+        for r, node in frontier:
+            if node.layer == leaf:
+                deeper.append((r, node))
+                continue
+            s._check_limits(node, [nd for _, nd in frontier])
+            deeper += [(r, child) for child in s._expand(node)[::-1]]
+        frontier = deeper
     parts = [Subtree(r, tuple(node.done), tuple(node.states), s._upper(node)) for r, node in frontier]
     return parts, _subtree_result(dive)
 

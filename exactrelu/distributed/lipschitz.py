@@ -84,7 +84,8 @@ def lipschitz(
             return single_process(net, norm, domain, max_nodes=max_nodes, time_limit=time_limit, prune=prune)
         if on_cluster is not None and run.client is not None:
             on_cluster(run)
-        parts, first = split_search(net, norm, domain, subtrees or SUBTREES_PER_WORKER * run.workers, prune=prune)
+        parts, first = split_search(net, norm, domain, subtrees or SUBTREES_PER_WORKER * run.workers, prune=prune,
+                                    time_limit=time_limit)
         board = run.board(_text(first.lower))
         items = [(portable(net), norm, domain, part, board, prune, max_nodes) for part in parts]
         results: list[SubtreeResult | None] = [None] * len(parts)
