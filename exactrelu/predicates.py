@@ -64,8 +64,8 @@ def to_floats(values: Sequence[Any]) -> np.ndarray | None:
         vals = [float(v) for v in values]
     except OverflowError:
         return None
-    for x in vals:
-        if x != 0.0 and not _NORMAL <= abs(x) <= _MAX:
+    for x, v in zip(vals, values):
+        if x != 0.0 and not _NORMAL <= abs(x) <= _MAX or x == 0.0 and v != 0:
             return None
     return np.array(vals, dtype=float)
 

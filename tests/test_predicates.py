@@ -66,6 +66,7 @@ def test_zeros_fall_back_and_clear_signs_do_not():
 def test_filter_stands_aside_outside_the_normal_range():
     assert to_floats([q(Fraction(1, 2**1070))]) is None       # subnormal after rounding
     assert to_floats([q(2**1100)]) is None                     # overflows
+    assert to_floats([q(Fraction(1, 2**1100))]) is None        # rounds to zero: no relative bound
     assert to_floats([q(0), q("-3/4")]).tolist() == [0.0, -0.75]
     counts = FilterCounts()
     tiny = q(Fraction(1, 2**1070))
@@ -73,3 +74,7 @@ def test_filter_stands_aside_outside_the_normal_range():
     assert not forms.usable
     assert forms.signs([[q(1)]]).tolist() == [[-1]] and counts.fallbacks == 1
     assert exact_sign([tiny], q(0), [q(-1)]) == 1
+    # a form whose entry rounds to 0.0: its sign at 1 is that entry's, not the float's zero
+    below = q(Fraction(1, 2**1100))
+    forms = AffineForms([[q(1), q(0)]], [below], FilterCounts())
+    assert not forms.usable and forms.signs([[q(0), q(0)]]).tolist() == [[1]]

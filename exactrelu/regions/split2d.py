@@ -1,11 +1,19 @@
-"""The 2-D splitter: the regions of a network on a box of the plane as exact polygons,
-layer by layer (each neuron's knot lines cut the current polygons).
+"""The 2-D splitter: the activation regions of a network with 2 inputs on a box, as exact
+polygons, layer by layer (each neuron's knot lines cut the current polygons).
+
+`split_regions_2d` decides every cut in floats with proven error bounds
+(`exactrelu.regions.filtered2d`, all polygons of a layer as arrays); where a bound cannot
+decide (degenerate nets: concurrent lines, a line through a vertex), the same splitting
+runs in exact rationals (`_exact_patterns`). Either way the patterns are exact; each
+region's polygon, affine map and area are exact too, computed when first read
+(`Polygon`): the box clipped, in rationals, by the pattern's rows, the edges' rows first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -16,20 +24,59 @@ from ..core.errors import InputError
 from ..core.network import Network
 from ..core.numbers import matrix_fractions, to_fmpq, to_fraction
 from ..predicates import AffineForms, FilterCounts
+from .filtered2d import Label, Undecided, certified_patterns
+from .forward import Forward, Rows
 from .graph import Matrix, Pattern, Vector
 
-# -- layer-by-layer splitting of exact polygons (2-D boxes, no LP) ----------------------------
+# -- regions as exact polygons ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Polygon:
-    """A region found by `split_regions_2d`: its pattern, its vertices in order (exact),
-    and the affine map ``f(x) = J x + c`` on it."""
+    """A region found by `split_regions_2d`: its ``pattern`` and, computed exactly on first
+    read, its ``vertices`` in order, the affine map ``f(x) = jacobian x + offset`` on it and
+    its ``area``. ``edges``: the rows (labels as `Forward.rows_of` gives them, without the
+    side) that bound it, when the splitter knows them (they are clipped first)."""
 
     pattern: Pattern
-    vertices: tuple[Vector, ...]
-    jacobian: Matrix
-    offset: Vector
+    edges: tuple[Label, ...]
+    forward: Forward = field(repr=False, compare=False)
+
+    @cached_property
+    def _rows(self) -> Rows:
+        return self.forward.rows_of(self.pattern)
+
+    @cached_property
+    def vertices(self) -> tuple[Vector, ...]:
+        """The vertices (exact, in order): the box clipped by the rows of the pattern
+        (those of ``edges`` first, then every row still violated at a vertex), so the
+        polygon is the region's closure whatever the hint."""
+        rows = self._rows
+        where = {lab[:3] if lab[0] != "domain" else lab: k for k, lab in enumerate(rows.labels)}
+        forms = AffineForms(rows.A, rows.b, dim=2)
+        box = [rows.labels.index(("domain", k)) for k in range(4)]
+        (x1, x0, y1, y0) = (rows.b[box[0]], -rows.b[box[1]], rows.b[box[2]], -rows.b[box[3]])
+        verts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        for k in [where[e] for e in self.edges if e in where]:
+            verts = _cut(verts, rows.A[k], -rows.b[k])[0]
+        while True:
+            signs = forms.signs(verts)
+            bad = np.flatnonzero((signs < 0).any(axis=1)).tolist()
+            if not bad:
+                break
+            verts = _cut(verts, rows.A[bad[0]], -rows.b[bad[0]])[0]
+        if len(verts) < 3:
+            raise AssertionError("a region without interior")
+        return tuple((to_fraction(x), to_fraction(y)) for x, y in verts)
+
+    @cached_property
+    def jacobian(self) -> Matrix:
+        return matrix_fractions(self._rows.J)
+
+    @cached_property
+    def offset(self) -> Vector:
+        c = self._rows.c
+        return tuple(to_fraction(c[i, 0]) for i in range(c.nrows()))
 
     def area(self) -> Fraction:
         """The exact area (shoelace formula)."""
@@ -39,14 +86,11 @@ class Polygon:
 
 
 def split_regions_2d(net: Network, domain: Domain, counts: FilterCounts | None = None) -> tuple[Polygon, ...]:
-    """The activation regions of a network with 2 inputs on a box, by splitting exact
-    polygons layer by layer and neuron by neuron (vertex representations, no LP).
-
-    A polygon is split by a neuron's knot line only when the pre-activation minus the
-    knot takes both signs at its vertices (the filtered predicates decide the neurons
-    clearly on one piece, `exactrelu.predicates`, counted in ``counts``; exact rationals
-    every other one), so every piece has positive area and
-    distinct pieces have distinct patterns: the pieces are the activation regions.
+    """The activation regions of a network with 2 inputs on a box, by splitting polygons
+    layer by layer and neuron by neuron (no LP): in floats with proven error bounds
+    (`certified_patterns`) or, where those cannot decide, in exact rationals
+    (`_exact_patterns`). ``counts`` adds the filter's decisions and, when the exact
+    splitter ran, its fallbacks.
 
     >>> from exactrelu.core.network import Network, affine, activation
     >>> net = Network.from_layers(2, [affine([[1, 0], [0, 1]]), activation("relu"), affine([[1, 1]])])
@@ -56,6 +100,23 @@ def split_regions_2d(net: Network, domain: Domain, counts: FilterCounts | None =
     """
     if net.input_dim != 2 or domain.box is None:
         raise InputError("split_regions_2d needs a network with 2 inputs and a box domain", path="domain")
+    forward = Forward.of(net, domain)
+    try:
+        found = certified_patterns(net, domain.box, counts)
+    except Undecided:
+        found = [(pattern, ()) for pattern in _exact_patterns(net, domain, counts)]
+    return tuple(Polygon(pattern, edges, forward) for pattern, edges in found)
+
+
+# -- the exact splitter (where the float bounds cannot decide) ---------------------------------
+
+
+def _exact_patterns(net: Network, domain: Domain, counts: FilterCounts | None) -> list[Pattern]:
+    """The activation patterns of the regions, by splitting exact polygons: a polygon is
+    split by a neuron's knot line only when the pre-activation minus the knot takes both
+    signs at its vertices (the filtered predicates decide the neurons clearly on one
+    piece, `exactrelu.predicates`, counted in ``counts``; exact rationals every other
+    one), so every piece has positive area and distinct pieces have distinct patterns."""
     (x0, x1), (y0, y1) = [(fmpq(lo.numerator, lo.denominator), fmpq(hi.numerator, hi.denominator)) for lo, hi in domain.box]
     chain = net.chain
     polys: list[tuple[list[tuple[fmpq, fmpq]], fmpq_mat, fmpq_mat, Pattern]] = [
@@ -119,14 +180,7 @@ def split_regions_2d(net: Network, domain: Domain, counts: FilterCounts | None =
                 newc = fmpq_mat(w, 1, [s_ * h_ + t_ for s_, h_, t_ in zip(slopes, Hs, inter)])
                 nxt.append((v, newJ, newc, pattern + (states,)))
         polys = nxt
-    W, bias = chain.affines[-1].W, chain.affines[-1].b
-    out_polys = []
-    for verts, J, c, pattern in polys:
-        Jf = matrix_fractions(W * J)
-        cm = W * c + bias
-        cf = tuple(to_fraction(cm[i, 0]) for i in range(cm.nrows()))
-        out_polys.append(Polygon(pattern, tuple((to_fraction(a), to_fraction(b)) for a, b in verts), Jf, cf))
-    return tuple(out_polys)
+    return [pattern for _, _, _, pattern in polys]
 
 
 def _certified_pieces(forms: AffineForms, owner: np.ndarray, w: int, verts: list[tuple[fmpq, fmpq]]) -> list[int | None]:

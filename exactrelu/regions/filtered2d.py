@@ -1,0 +1,382 @@
+"""The 2-D splitter in floats with proven error bounds: the activation patterns of a
+network with 2 inputs on a box, certified, at the speed of float code (`certified_patterns`).
+
+Every polygon of every layer is held as arrays (all polygons at once, padded to the
+largest vertex count), and so is everything the splitting decides with: each polygon's
+rows (the pre-activations ``z = g·x + h`` of the layer, as floats with an elementwise
+radius), each vertex (a float point with an ∞-norm radius around the true vertex) and
+the line of each edge (floats with radii). A sign is decided only when the value's
+distance from zero exceeds its proven error bound (`exactrelu.predicates` explains the
+rounding model); when one cannot be, `Undecided` is raised and the caller
+(`exactrelu.regions.split2d`) decides everything in exact rational arithmetic instead.
+
+The bounds, with ``u = 2^-53`` and ``γ_k = k u / (1 - k u)``:
+
+* data: a rational rounded to binary64 moves by at most ``u|v̂|`` (normal range only:
+  `to_floats` refuses the rest);
+* rows: the exact ``Z = W M + [0 0 b]`` against the computed ``Ẑ`` differ by at most
+  ``u S + |Ŵ| R_M + γ_n S + u|b̂| + 2u|Ẑ|`` (``S = |Ŵ|(|M̂| + R_M)``, n the layer's
+  fan-in), plus ``n 2^-1074`` where a product may underflow; the post-activation map
+  ``slope·Z + intercept`` adds the slopes' and intercepts' rounding;
+* values: at a vertex v̂ with radius r, ``g·v + h - t`` is within
+  ``R_g(|v̂| + r) + |ĝ| r + R_c + γ_3(|ĝ||v̂| + |ĉ|)`` of the computed value;
+* a new vertex, the crossing of an edge's line with a row's (the 2×2 system ``A q = r``,
+  radii ``R_A``, ``R_r``), lies within ``N/(1 - N‖R_A‖∞) · ‖R_r + R_A|q̂| + |r - A q̂|‖∞`` of
+  the computed q̂, where ``N >= ‖A^-1‖∞`` comes from the adjugate over a lower bound of
+  ``|det A|`` (the system is refused when ``N‖R_A‖∞ >= 1/2``);
+
+and each bound computed in floats is enlarged by a factor ``1 + γ_k`` that covers its
+own rounding. A polygon is cut by a row only when the row is decided strictly positive
+at one vertex and strictly negative at another; then both true pieces have positive
+area, and the true crossing points are the true lines' intersections. A row decided
+one-sided at every vertex of a polygon is one-sided on all its descendants. A neuron
+whose row is exactly ``0·x + knot`` (zero radius) is constant at that knot (state
+``2j + 1``). So the leaves are exactly the activation regions, and their patterns are
+exact, although no rational was computed.
+
+>>> from exactrelu.core.network import Network, affine, activation
+>>> net = Network.from_layers(2, [affine([[1, 0], [0, 1], [1, 1]], [0, 0, "-1/2"]), activation("relu"), affine([[1, 1, 1]])])
+>>> found = certified_patterns(net, ((-1, 1), (-1, 1)))
+>>> len(found), sorted(p for p, _ in found)[:3]
+(7, [((0, 0, 0),), ((0, 2, 0),), ((0, 2, 2),)])
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..core.network import Network
+from ..predicates import FilterCounts, to_floats
+from .forward import Pattern, check_deadline
+
+_U = 2.0**-53
+_TINY = 2.0**-1074
+
+# an edge's line: ("domain", k) for row k of the box domain (Domain.from_box's order:
+# x <= hi, -x <= -lo, y <= hi, -y <= -lo), (layer, neuron, knot) for a knot line
+Label = tuple[Any, ...]
+
+
+class Undecided(Exception):
+    """A sign or a crossing that the float bounds cannot decide."""
+
+
+def _gamma(k: int) -> float:
+    return k * _U / (1 - k * _U)
+
+
+def _rounded(values: Sequence[Any], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The values in binary64 and their rounding radius ``u|v̂|``; `Undecided` when one is
+    outside the normal range."""
+    vals = to_floats(list(values))
+    if vals is None:
+        raise Undecided("a weight outside binary64's normal range")
+    vals = vals.reshape(shape)
+    return vals, _U * np.abs(vals)
+
+
+class _Layer:
+    """One affine layer and its activations in floats: ``W``, ``b`` with radii, and the
+    layer's knot rows (``owner``: the neuron, ``knot``: its index, ``t``: the knot),
+    each neuron's pieces (slope, intercept) and values at its knots, with radii."""
+
+    def __init__(self, affine: Any, fns: Sequence[Any]) -> None:
+        w, n = affine.W.nrows(), affine.W.ncols()
+        self.w, self.n = w, n
+        self.W, self.RW = _rounded(affine.W.entries(), (w, n))
+        self.b, self.Rb = _rounded(affine.b.entries(), (w,))
+        self.absW = np.abs(self.W)
+        self.nonzero = (self.W != 0).astype(float)
+        rows = [(i, j, t) for i, fn in enumerate(fns) for j, t in enumerate(fn.knots)]
+        self.owner = np.array([i for i, _, _ in rows], dtype=np.intp)
+        self.knot = np.array([j for _, j, _ in rows], dtype=np.intp)
+        self.t, self.Rt = _rounded([t for _, _, t in rows], (len(rows),))
+        self.labels = [(i, j) for i, j, _ in rows]
+        pieces = max(fn.num_pieces for fn in fns)
+        slopes, inter, at_knot = [], [], []
+        tables: dict[Any, tuple[list[Fraction], list[Fraction], list[Fraction]]] = {}
+        for fn in fns:
+            key = (fn.knots, fn.slopes, fn.value)
+            if key not in tables:
+                pairs = [fn.piece_affine(k) for k in range(fn.num_pieces)] + [(Fraction(0), Fraction(0))] * (pieces - fn.num_pieces)
+                values = [fn(t) for t in fn.knots] + [Fraction(0)] * (max(pieces - 1, 1) - len(fn.knots))
+                tables[key] = ([a for a, _ in pairs], [b for _, b in pairs], values)
+            a, b, v = tables[key]
+            slopes.append(a)
+            inter.append(b)
+            at_knot.append(v)
+        self.slope, self.Rslope = _rounded([v for r in slopes for v in r], (w, pieces))
+        self.inter, self.Rinter = _rounded([v for r in inter for v in r], (w, pieces))
+        self.at_knot, self.Rat_knot = _rounded([v for r in at_knot for v in r], (w, len(at_knot[0])))
+
+    def rows_of(self, M: np.ndarray, RM: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pre-activation rows ``Z = W M + [0 0 b]`` of every polygon (M: (P, n, 3),
+        the previous layer's output as an affine map of (x, y, 1)) and their radii."""
+        P = M.shape[0]
+        flat = lambda X: X.transpose(1, 0, 2).reshape(self.n, 3 * P)  # noqa: E731
+        back = lambda X: X.reshape(self.w, P, 3).transpose(1, 0, 2)  # noqa: E731
+        Z = back(self.W @ flat(M))
+        Z[:, :, 2] += self.b
+        S = back(self.absW @ flat(np.abs(M) + RM))
+        SR = back(self.absW @ flat(RM))
+        maybe = back(self.nonzero @ flat(((np.abs(M) + RM) > 0).astype(float))) > 0
+        R = (_U + _gamma(self.n)) * S + SR + 2 * _U * np.abs(Z) + self.n * _TINY * maybe
+        R[:, :, 2] += self.Rb
+        return Z, R * (1 + 2 * _gamma(self.n + 4))
+
+    def outputs(self, Z: np.ndarray, RZ: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The layer's output map ``slope·Z + intercept`` per polygon (states: (P, w),
+        ``2j`` on piece j, ``2j + 1`` constant at knot j) and its radii."""
+        piece = states // 2
+        at = states % 2 == 1
+        rows = np.arange(self.w)[None, :]
+        s = np.where(at, 0.0, self.slope[rows, piece])
+        Rs = np.where(at, 0.0, self.Rslope[rows, piece])
+        knot = np.minimum(piece, self.at_knot.shape[1] - 1)
+        c = np.where(at, self.at_knot[rows, knot], self.inter[rows, piece])
+        Rc = np.where(at, self.Rat_knot[rows, knot], self.Rinter[rows, piece])
+        M = s[:, :, None] * Z
+        M[:, :, 2] += c
+        R = np.abs(s)[:, :, None] * RZ + Rs[:, :, None] * (np.abs(Z) + RZ) + 2 * _U * np.abs(M)
+        R[:, :, 2] += Rc
+        return M, R * (1 + 8 * _U)
+
+
+class _Polygons:
+    """The current polygons as one padded array ``V`` (polygon, vertex, field), the fields
+    being (`F`): the vertex ``X``, ``Y`` and its radius ``R``; the line of the edge
+    leaving it (``L0 x + L1 y + LB = 0``, radii ``LR0``, ``LR1``, ``LRB``) and that line's
+    label code ``LL`` (``-1 - k`` for domain row k, else an index into the splitter's
+    labels; small integers, exact as floats). ``count``: each polygon's vertices;
+    ``anc``: the polygon at the start of the layer each one comes from; ``side``: each
+    knot row's side (+1, -1; 0 when constant at the knot)."""
+
+    def __init__(self, box: Sequence[Sequence[Any]]) -> None:
+        (x0, x1), (y0, y1) = box
+        (fx0, fx1, fy0, fy1), _ = _rounded([x0, x1, y0, y1], (4,))
+        V = np.zeros((1, 4, _FIELDS))
+        V[0, :, F.X] = [fx0, fx1, fx1, fx0]
+        V[0, :, F.Y] = [fy0, fy0, fy1, fy1]
+        V[0, :, F.R] = _U * np.maximum(np.abs(V[0, :, F.X]), np.abs(V[0, :, F.Y]))
+        # edges: y = y0 (row 3), x = x1 (row 0), y = y1 (row 2), x = x0 (row 1)
+        V[0, :, F.L0] = [0.0, 1.0, 0.0, -1.0]
+        V[0, :, F.L1] = [-1.0, 0.0, 1.0, 0.0]
+        V[0, :, F.LB] = [fy0, -fx1, -fy1, fx0]
+        V[0, :, F.LRB] = _U * np.abs(V[0, :, F.LB])
+        V[0, :, F.LL] = [-4, -1, -3, -2]
+        self.V = V
+        self.count = np.array([4])
+        self.anc = np.zeros(1, dtype=np.intp)
+        self.side = np.zeros((1, 0), dtype=np.int8)
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+    def valid(self, idx: Any = slice(None)) -> np.ndarray:
+        """Which slots of polygons ``idx`` hold a vertex."""
+        return np.arange(self.V.shape[1])[None, :] < self.count[idx][:, None]
+
+
+class F:
+    """The fields of `_Polygons.V`."""
+
+    X, Y, R, L0, L1, LB, LR0, LR1, LRB, LL = range(10)
+    POINT = slice(0, 3)
+    LINE = slice(3, 10)
+
+
+_FIELDS = 10
+
+
+def _values(g0, g1, c, Rg0, Rg1, Rc, X, Y, R):  # type: ignore[no-untyped-def]
+    """``g0 x + g1 y + c`` at the vertices and its error bound (rows broadcast against
+    vertices)."""
+    val = g0 * X + g1 * Y + c
+    ag0, ag1 = np.abs(g0), np.abs(g1)
+    aX, aY = np.abs(X), np.abs(Y)
+    E = Rg0 * (aX + R) + Rg1 * (aY + R) + (ag0 + ag1) * R + Rc + _gamma(3) * (ag0 * aX + ag1 * aY + np.abs(c))
+    return val, E * (1 + _gamma(10)) + 4 * _TINY
+
+
+def _signs(val: np.ndarray, E: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per polygon: some vertex decided positive, some decided negative, some undecided."""
+    pos = (valid & (val > E)).any(axis=-2)
+    neg = (valid & (val < -E)).any(axis=-2)
+    und = (valid & ~(val > E) & ~(val < -E)).any(axis=-2)
+    return pos, neg, und
+
+
+def _crossings(V: np.ndarray, row: np.ndarray):  # type: ignore[no-untyped-def]
+    """The crossing of each edge (``V``: (edge, field), its start vertex's fields) with
+    its polygon's row ``g0 x + g1 y + c = 0`` (``row``: (edge, 6): g0, g1, c and their
+    radii), with its radius, and whether the bound holds (False where the system is too
+    ill conditioned)."""
+    a0, a1, b = V[:, F.L0], V[:, F.L1], V[:, F.LB]
+    ra0, ra1, rb = V[:, F.LR0], V[:, F.LR1], V[:, F.LRB]
+    g0, g1, c, Rg0, Rg1, Rc = (row[:, k] for k in range(6))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        det = a0 * g1 - a1 * g0
+        qx = (a1 * c - b * g1) / det
+        qy = (g0 * b - a0 * c) / det
+        low = np.abs(det) - _gamma(2) * (np.abs(a0 * g1) + np.abs(a1 * g0)) * (1 + 2 * _U)
+        N = np.maximum(np.abs(g1) + np.abs(a1), np.abs(g0) + np.abs(a0)) * (1 + 2 * _U) / low * (1 + 2 * _U)
+        dA = np.maximum(ra0 + ra1, Rg0 + Rg1)
+        aqx, aqy = np.abs(qx), np.abs(qy)
+        res0 = np.abs(-b - (a0 * qx + a1 * qy)) + _gamma(3) * (np.abs(b) + np.abs(a0) * aqx + np.abs(a1) * aqy)
+        res1 = np.abs(-c - (g0 * qx + g1 * qy)) + _gamma(3) * (np.abs(c) + np.abs(g0) * aqx + np.abs(g1) * aqy)
+        num = np.maximum(rb + ra0 * aqx + ra1 * aqy + res0, Rc + Rg0 * aqx + Rg1 * aqy + res1) * (1 + _gamma(8))
+        rq = N / (1 - N * dA) * num * (1 + _gamma(8)) + 4 * _TINY
+    return qx, qy, rq, (low > 0) & (N * dA < 0.5) & np.isfinite(rq)
+
+
+def _cut(P: _Polygons, idx: np.ndarray, s: np.ndarray, row: np.ndarray, code: int) -> None:
+    """Cut polygons ``idx`` (every vertex decided: ``s`` = ±1) by their row (``row``:
+    g0, g1, c and radii, per polygon): the negative part replaces each, the positive part
+    is appended."""
+    old = P.V[idx]
+    n, K, _ = old.shape
+    cnt = P.count[idx]
+    k = np.arange(K)[None, :]
+    valid = k < cnt[:, None]
+    s_next = np.take_along_axis(s, (k + 1) % cnt[:, None], axis=1)
+    cross = valid & (s != s_next)
+    rc, kc = np.nonzero(cross)
+    qx, qy, rq, ok = _crossings(old[rc, kc], row[rc])
+    if not ok.all():
+        raise Undecided("an ill-conditioned crossing")
+    cut_line = np.empty((n, 1, _FIELDS - 3))
+    cut_line[:, 0, :6] = row
+    cut_line[:, 0, 6] = code
+    slots = np.zeros((n, 2 * K, _FIELDS))
+    slots[:, 0::2] = old
+    slots[rc, 2 * kc + 1, F.X] = qx
+    slots[rc, 2 * kc + 1, F.Y] = qy
+    slots[rc, 2 * kc + 1, F.R] = rq
+    parts = []
+    for sign in (-1, 1):
+        keep = np.empty((n, 2 * K), dtype=bool)
+        keep[:, 0::2] = valid & (s == sign)
+        keep[:, 1::2] = cross
+        # a crossing continues along its edge's line when the next vertex is on this side
+        slots[:, 1::2, F.LINE] = np.where((s_next == sign)[:, :, None], old[:, :, F.LINE], cut_line)
+        r, col = np.nonzero(keep)
+        pos = (np.cumsum(keep, axis=1) - 1)[r, col]
+        parts.append((r, pos, slots[r, col], keep.sum(axis=1)))
+    width = max(int(cnt_.max()) for _, _, _, cnt_ in parts)
+    if width > K:
+        P.V = np.concatenate([P.V, np.zeros((len(P), width - K, _FIELDS))], axis=1)
+    (rn, pn, vn, cn), (rp, pp, vp, cp) = parts
+    neg = np.zeros((n, P.V.shape[1], _FIELDS))
+    neg[rn, pn] = vn
+    pos_part = np.zeros((n, P.V.shape[1], _FIELDS))
+    pos_part[rp, pp] = vp
+    P.V[idx] = neg
+    P.V = np.concatenate([P.V, pos_part])
+    P.count[idx] = cn
+    P.count = np.concatenate([P.count, cp])
+    P.anc = np.concatenate([P.anc, P.anc[idx]])
+    P.side = np.concatenate([P.side, P.side[idx]])
+
+
+def certified_patterns(
+    net: Network, box: Sequence[Sequence[Any]], counts: FilterCounts | None = None, deadline: float | None = None
+) -> list[tuple[Pattern, tuple[Label, ...]]]:
+    """Every activation region of ``net`` (2 inputs) on ``box`` (``((x0, x1), (y0, y1))``):
+    its pattern (exact) and the lines of its polygon's edges in order (a hint for
+    materialising the exact polygon; see the module's docstring for why the floats
+    decide exactly). `Undecided` when a bound cannot decide; ``counts`` adds the signs
+    decided; past ``deadline``, `LimitReached`."""
+    chain = net.chain
+    layers = [_Layer(chain.affines[l], fns) for l, fns in enumerate(chain.acts)]
+    counts = counts if counts is not None else FilterCounts()
+    P = _Polygons(box)
+    M = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    RM = np.zeros_like(M)
+    labels: list[Label] = []
+    history: list[tuple[np.ndarray, np.ndarray]] = []
+    for l, layer in enumerate(layers):
+        check_deadline(deadline)
+        Z, RZ = layer.rows_of(M, RM)
+        nrows = len(layer.owner)
+        codes = len(labels)
+        labels.extend((l, i, j) for i, j in layer.labels)
+        o, t, Rt = layer.owner, layer.t, layer.Rt
+        at = (RZ[:, o, :] == 0).all(axis=2) & (Z[:, o, 0] == 0) & (Z[:, o, 1] == 0) & (Z[:, o, 2] == t) & (Rt == 0)
+        # every row at every vertex of the layer's polygons, in chunks
+        cand = np.zeros((len(P), nrows), dtype=bool)
+        side = np.zeros((len(P), nrows), dtype=np.int8)
+        valid_all = P.valid()
+        for lo in range(0, len(P), 512):
+            sl = slice(lo, lo + 512)
+            Zs, Rs = Z[sl][:, o, :], RZ[sl][:, o, :]
+            c = Zs[:, :, 2] - t
+            Rc = Rs[:, :, 2] + Rt + _U * np.abs(c)
+            val, E = _values(
+                Zs[:, None, :, 0], Zs[:, None, :, 1], c[:, None, :], Rs[:, None, :, 0], Rs[:, None, :, 1], Rc[:, None, :],
+                P.V[sl, :, F.X, None], P.V[sl, :, F.Y, None], P.V[sl, :, F.R, None],
+            )
+            pos, neg, und = _signs(val, E, valid_all[sl][:, :, None])
+            if (und & ~at[sl]).any():
+                raise Undecided("a sign at a vertex")
+            cand[sl] = pos & neg
+            side[sl] = np.where(at[sl], 0, np.where(pos, 1, -1))
+        counts.decided += int(valid_all.sum()) * nrows
+        P.side = side
+        for r in np.flatnonzero(cand.any(axis=0)).tolist():
+            check_deadline(deadline)
+            idx = np.flatnonzero(cand[P.anc, r])
+            i = int(o[r])
+            a = P.anc[idx]
+            g0, g1 = Z[a, i, 0], Z[a, i, 1]
+            c = Z[a, i, 2] - t[r]
+            Rg0, Rg1 = RZ[a, i, 0], RZ[a, i, 1]
+            Rc = RZ[a, i, 2] + Rt[r] + _U * np.abs(c)
+            valid = P.valid(idx)
+            Vi = P.V[idx]
+            val, E = _values(
+                g0[:, None], g1[:, None], c[:, None], Rg0[:, None], Rg1[:, None], Rc[:, None], Vi[:, :, F.X], Vi[:, :, F.Y], Vi[:, :, F.R]
+            )
+            pos = (valid & (val > E)).any(axis=1)
+            neg = (valid & (val < -E)).any(axis=1)
+            if (valid & ~(val > E) & ~(val < -E)).any():
+                raise Undecided("a sign at a vertex")
+            counts.decided += int(valid.sum())
+            both = pos & neg
+            P.side[idx[~both], r] = np.where(pos[~both], 1, -1)
+            if both.any():
+                sel = np.flatnonzero(both)
+                cut = idx[sel]
+                s = np.where(val[sel] > 0, 1, -1) * valid[sel]
+                P.side[cut, r] = -1
+                first_new = len(P)
+                _cut(P, cut, s, np.stack([g0[sel], g1[sel], c[sel], Rg0[sel], Rg1[sel], Rc[sel]], axis=1), codes + r)
+                P.side[first_new:, r] = 1
+        # states: the number of knots below, or 2j + 1 constant at knot j
+        states = np.zeros((len(P), layer.w), dtype=np.int64)
+        np.add.at(states, (slice(None), o), 2 * (P.side == 1))
+        at_now = at[P.anc]
+        if at_now.any():
+            rr, kk = np.nonzero(at_now)
+            states[rr, o[kk]] = 2 * layer.knot[kk] + 1
+        history.append((P.anc.copy(), states))
+        M, RM = layer.outputs(Z[P.anc], RZ[P.anc], states)
+        P.anc = np.arange(len(P))
+        P.side = np.zeros((len(P), 0), dtype=np.int8)
+    # patterns, leaf by leaf, back through each layer's ancestors
+    per_layer: list[list[tuple[int, ...]]] = [[tuple(s) for s in st.tolist()] for _, st in history]
+    leaves = len(P)
+    idx = np.arange(leaves)
+    patterns: list[list[tuple[int, ...]]] = [[] for _ in range(leaves)]
+    for (anc, _), rows in zip(reversed(history), reversed(per_layer)):
+        for leaf, k in enumerate(idx.tolist()):
+            patterns[leaf].append(rows[k])
+        idx = anc[idx]
+    out = []
+    for leaf in range(leaves):
+        codes_ = P.V[leaf, : P.count[leaf], F.LL].astype(int).tolist()
+        edges = tuple(("domain", -1 - code) if code < 0 else labels[code] for code in codes_)
+        out.append((tuple(reversed(patterns[leaf])), edges))
+    return out
