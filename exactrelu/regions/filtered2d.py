@@ -120,9 +120,13 @@ class _Layer:
         back = lambda X: X.reshape(self.w, P, 3).transpose(1, 0, 2)  # noqa: E731
         Z = back(self.W @ flat(M))
         Z[:, :, 2] += self.b
-        S = back(self.absW @ flat(np.abs(M) + RM))
         SR = back(self.absW @ flat(RM))
-        maybe = back(self.nonzero @ flat(((np.abs(M) + RM) > 0).astype(float))) > 0
+        S = back(self.absW @ flat(np.abs(M))) + SR
+        # a product may underflow wherever some term is nonzero; where S is 0.0 that is
+        # decided by counting the nonzero terms (S = 0.0 does not prove them all zero)
+        maybe = S > 0
+        if not maybe.all():
+            maybe |= back(self.nonzero @ flat(((np.abs(M) + RM) > 0).astype(float))) > 0
         R = (_U + _gamma(self.n)) * S + SR + 2 * _U * np.abs(Z) + self.n * _TINY * maybe
         R[:, :, 2] += self.Rb
         return Z, R * (1 + 2 * _gamma(self.n + 4))
@@ -140,7 +144,7 @@ class _Layer:
         Rc = np.where(at, self.Rat_knot[rows, knot], self.Rinter[rows, piece])
         M = s[:, :, None] * Z
         M[:, :, 2] += c
-        R = np.abs(s)[:, :, None] * RZ + Rs[:, :, None] * (np.abs(Z) + RZ) + 2 * _U * np.abs(M)
+        R = np.abs(s)[:, :, None] * (RZ + 2 * _U * np.abs(Z)) + Rs[:, :, None] * (np.abs(Z) + RZ) + 2 * _U * np.abs(M)
         R[:, :, 2] += Rc
         return M, R * (1 + 8 * _U)
 
@@ -167,13 +171,67 @@ class _Polygons:
         V[0, :, F.LB] = [fy0, -fx1, -fy1, fx0]
         V[0, :, F.LRB] = _U * np.abs(V[0, :, F.LB])
         V[0, :, F.LL] = [-4, -1, -3, -2]
-        self.V = V
-        self.count = np.array([4])
-        self.anc = np.zeros(1, dtype=np.intp)
-        self.side = np.zeros((1, 0), dtype=np.int8)
+        self.n = 1
+        self._V = V
+        self._count = np.array([4])
+        self._anc = np.zeros(1, dtype=np.intp)
+        self._side = np.zeros((1, 0), dtype=np.int8)
+        self._ptr = np.zeros(1, dtype=np.intp)
 
     def __len__(self) -> int:
-        return len(self.count)
+        return self.n
+
+    @property
+    def V(self) -> np.ndarray:
+        return self._V[: self.n]
+
+    @property
+    def count(self) -> np.ndarray:
+        return self._count[: self.n]
+
+    @property
+    def anc(self) -> np.ndarray:
+        return self._anc[: self.n]
+
+    @property
+    def side(self) -> np.ndarray:
+        return self._side[: self.n]
+
+    @property
+    def ptr(self) -> np.ndarray:
+        """How many of its ancestor's candidate rows each polygon has been decided on."""
+        return self._ptr[: self.n]
+
+    def new_layer(self, side: np.ndarray) -> None:
+        """Start a layer: every polygon its own ancestor, with these sides."""
+        self._anc = np.arange(len(self._count))
+        self._side = np.zeros((len(self._count), side.shape[1]), dtype=np.int8)
+        self._side[: self.n] = side
+        self._ptr = np.zeros(len(self._count), dtype=np.intp)
+
+    def widen(self, K: int) -> None:
+        if K > self._V.shape[1]:
+            self._V = np.concatenate([self._V, np.zeros((len(self._V), K - self._V.shape[1], _FIELDS))], axis=1)
+
+    def append(self, V: np.ndarray, count: np.ndarray, idx: np.ndarray) -> None:
+        """Append polygons (vertex fields ``V``, ``count``) that come from polygons ``idx``
+        (their ancestors and sides are copied)."""
+        k = len(count)
+        if self.n + k > len(self._count):
+            cap = max(2 * len(self._count), self.n + k)
+            grow = cap - len(self._count)
+            self._V = np.concatenate([self._V, np.zeros((grow,) + self._V.shape[1:])])
+            self._count = np.concatenate([self._count, np.zeros(grow, dtype=self._count.dtype)])
+            self._anc = np.concatenate([self._anc, np.zeros(grow, dtype=self._anc.dtype)])
+            self._side = np.concatenate([self._side, np.zeros((grow, self._side.shape[1]), dtype=np.int8)])
+            self._ptr = np.concatenate([self._ptr, np.zeros(grow, dtype=np.intp)])
+        new = slice(self.n, self.n + k)
+        self._V[new] = V
+        self._count[new] = count
+        self._anc[new] = self._anc[idx]
+        self._side[new] = self._side[idx]
+        self._ptr[new] = self._ptr[idx]
+        self.n += k
 
     def valid(self, idx: Any = slice(None)) -> np.ndarray:
         """Which slots of polygons ``idx`` hold a vertex."""
@@ -217,25 +275,25 @@ def _crossings(V: np.ndarray, row: np.ndarray):  # type: ignore[no-untyped-def]
     a0, a1, b = V[:, F.L0], V[:, F.L1], V[:, F.LB]
     ra0, ra1, rb = V[:, F.LR0], V[:, F.LR1], V[:, F.LRB]
     g0, g1, c, Rg0, Rg1, Rc = (row[:, k] for k in range(6))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        det = a0 * g1 - a1 * g0
-        qx = (a1 * c - b * g1) / det
-        qy = (g0 * b - a0 * c) / det
-        low = np.abs(det) - _gamma(2) * (np.abs(a0 * g1) + np.abs(a1 * g0)) * (1 + 2 * _U)
-        N = np.maximum(np.abs(g1) + np.abs(a1), np.abs(g0) + np.abs(a0)) * (1 + 2 * _U) / low * (1 + 2 * _U)
-        dA = np.maximum(ra0 + ra1, Rg0 + Rg1)
-        aqx, aqy = np.abs(qx), np.abs(qy)
-        res0 = np.abs(-b - (a0 * qx + a1 * qy)) + _gamma(3) * (np.abs(b) + np.abs(a0) * aqx + np.abs(a1) * aqy)
-        res1 = np.abs(-c - (g0 * qx + g1 * qy)) + _gamma(3) * (np.abs(c) + np.abs(g0) * aqx + np.abs(g1) * aqy)
-        num = np.maximum(rb + ra0 * aqx + ra1 * aqy + res0, Rc + Rg0 * aqx + Rg1 * aqy + res1) * (1 + _gamma(8))
-        rq = N / (1 - N * dA) * num * (1 + _gamma(8)) + 4 * _TINY
+    # (certified_patterns runs under np.errstate: 0/0 and overflow give nan and inf here)
+    det = a0 * g1 - a1 * g0
+    qx = (a1 * c - b * g1) / det
+    qy = (g0 * b - a0 * c) / det
+    low = np.abs(det) - _gamma(2) * (np.abs(a0 * g1) + np.abs(a1 * g0)) * (1 + 2 * _U)
+    N = np.maximum(np.abs(g1) + np.abs(a1), np.abs(g0) + np.abs(a0)) * (1 + 2 * _U) / low * (1 + 2 * _U)
+    dA = np.maximum(ra0 + ra1, Rg0 + Rg1)
+    aqx, aqy = np.abs(qx), np.abs(qy)
+    res0 = np.abs(-b - (a0 * qx + a1 * qy)) + _gamma(3) * (np.abs(b) + np.abs(a0) * aqx + np.abs(a1) * aqy)
+    res1 = np.abs(-c - (g0 * qx + g1 * qy)) + _gamma(3) * (np.abs(c) + np.abs(g0) * aqx + np.abs(g1) * aqy)
+    num = np.maximum(rb + ra0 * aqx + ra1 * aqy + res0, Rc + Rg0 * aqx + Rg1 * aqy + res1) * (1 + _gamma(8))
+    rq = N / (1 - N * dA) * num * (1 + _gamma(8)) + 4 * _TINY
     return qx, qy, rq, (low > 0) & (N * dA < 0.5) & np.isfinite(rq)
 
 
-def _cut(P: _Polygons, idx: np.ndarray, s: np.ndarray, row: np.ndarray, code: int) -> None:
+def _cut(P: _Polygons, idx: np.ndarray, s: np.ndarray, row: np.ndarray, code: np.ndarray) -> None:
     """Cut polygons ``idx`` (every vertex decided: ``s`` = ±1) by their row (``row``:
-    g0, g1, c and radii, per polygon): the negative part replaces each, the positive part
-    is appended."""
+    g0, g1, c and radii, per polygon; ``code``: its label code): the negative part
+    replaces each, the positive part is appended (in the order of ``idx``)."""
     old = P.V[idx]
     n, K, _ = old.shape
     cnt = P.count[idx]
@@ -250,35 +308,27 @@ def _cut(P: _Polygons, idx: np.ndarray, s: np.ndarray, row: np.ndarray, code: in
     cut_line = np.empty((n, 1, _FIELDS - 3))
     cut_line[:, 0, :6] = row
     cut_line[:, 0, 6] = code
-    slots = np.zeros((n, 2 * K, _FIELDS))
-    slots[:, 0::2] = old
-    slots[rc, 2 * kc + 1, F.X] = qx
-    slots[rc, 2 * kc + 1, F.Y] = qy
-    slots[rc, 2 * kc + 1, F.R] = rq
-    parts = []
-    for sign in (-1, 1):
-        keep = np.empty((n, 2 * K), dtype=bool)
-        keep[:, 0::2] = valid & (s == sign)
-        keep[:, 1::2] = cross
-        # a crossing continues along its edge's line when the next vertex is on this side
-        slots[:, 1::2, F.LINE] = np.where((s_next == sign)[:, :, None], old[:, :, F.LINE], cut_line)
-        r, col = np.nonzero(keep)
-        pos = (np.cumsum(keep, axis=1) - 1)[r, col]
-        parts.append((r, pos, slots[r, col], keep.sum(axis=1)))
-    width = max(int(cnt_.max()) for _, _, _, cnt_ in parts)
-    if width > K:
-        P.V = np.concatenate([P.V, np.zeros((len(P), width - K, _FIELDS))], axis=1)
-    (rn, pn, vn, cn), (rp, pp, vp, cp) = parts
-    neg = np.zeros((n, P.V.shape[1], _FIELDS))
-    neg[rn, pn] = vn
-    pos_part = np.zeros((n, P.V.shape[1], _FIELDS))
-    pos_part[rp, pp] = vp
-    P.V[idx] = neg
-    P.V = np.concatenate([P.V, pos_part])
-    P.count[idx] = cn
-    P.count = np.concatenate([P.count, cp])
-    P.anc = np.concatenate([P.anc, P.anc[idx]])
-    P.side = np.concatenate([P.side, P.side[idx]])
+    # both parts at once: slots (part, polygon, 2K): vertex k, then the crossing on edge k
+    slots = np.zeros((2, n, 2 * K, _FIELDS))
+    slots[:, :, 0::2] = old
+    slots[:, rc, 2 * kc + 1, F.X] = qx
+    slots[:, rc, 2 * kc + 1, F.Y] = qy
+    slots[:, rc, 2 * kc + 1, F.R] = rq
+    sides = np.array([-1, 1])[:, None, None]
+    # a crossing continues along its edge's line when the next vertex is on the part's side
+    slots[:, :, 1::2, F.LINE] = np.where((s_next == sides)[..., None], old[None, :, :, F.LINE], cut_line[None])
+    keep = np.empty((2, n, 2 * K), dtype=bool)
+    keep[:, :, 0::2] = valid & (s == sides)
+    keep[:, :, 1::2] = cross
+    part, r, col = np.nonzero(keep)
+    pos = (np.cumsum(keep, axis=2) - 1)[part, r, col]
+    counts = keep.sum(axis=2)
+    P.widen(int(counts.max()))
+    parts = np.zeros((2, n, P.V.shape[1], _FIELDS))
+    parts[part, r, pos] = slots[part, r, col]
+    P.V[idx] = parts[0]
+    P.count[idx] = counts[0]
+    P.append(parts[1], counts[1], idx)
 
 
 def certified_patterns(
@@ -289,9 +339,15 @@ def certified_patterns(
     materialising the exact polygon; see the module's docstring for why the floats
     decide exactly). `Undecided` when a bound cannot decide; ``counts`` adds the signs
     decided; past ``deadline``, `LimitReached`."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _patterns(net, box, counts if counts is not None else FilterCounts(), deadline)
+
+
+def _patterns(
+    net: Network, box: Sequence[Sequence[Any]], counts: FilterCounts, deadline: float | None
+) -> list[tuple[Pattern, tuple[Label, ...]]]:
     chain = net.chain
     layers = [_Layer(chain.affines[l], fns) for l, fns in enumerate(chain.acts)]
-    counts = counts if counts is not None else FilterCounts()
     P = _Polygons(box)
     M = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
     RM = np.zeros_like(M)
@@ -314,22 +370,39 @@ def certified_patterns(
             Zs, Rs = Z[sl][:, o, :], RZ[sl][:, o, :]
             c = Zs[:, :, 2] - t
             Rc = Rs[:, :, 2] + Rt + _U * np.abs(c)
-            val, E = _values(
-                Zs[:, None, :, 0], Zs[:, None, :, 1], c[:, None, :], Rs[:, None, :, 0], Rs[:, None, :, 1], Rc[:, None, :],
-                P.V[sl, :, F.X, None], P.V[sl, :, F.Y, None], P.V[sl, :, F.R, None],
-            )
-            pos, neg, und = _signs(val, E, valid_all[sl][:, :, None])
-            if (und & ~at[sl]).any():
+            X, Y, R = P.V[sl, :, F.X], P.V[sl, :, F.Y], P.V[sl, :, F.R]
+            valid = valid_all[sl]
+            val = Zs[:, None, :, 0] * X[:, :, None] + Zs[:, None, :, 1] * Y[:, :, None] + c[:, None, :]
+            # the bound at the polygon's largest |x|, |y| and radius first (it bounds every
+            # vertex's); the vertex by vertex bound only where that one cannot decide
+            big = [np.where(valid, np.abs(a), 0).max(axis=1)[:, None] for a in (X, Y, R)]
+            _, E = _values(Zs[:, :, 0], Zs[:, :, 1], c, Rs[:, :, 0], Rs[:, :, 1], Rc, *big)
+            E = E[:, None, :]
+            if (valid[:, :, None] & (np.abs(val) <= E)).any():  # the vertex by vertex bound
+                _, E = _values(Zs[:, None, :, 0], Zs[:, None, :, 1], c[:, None, :], Rs[:, None, :, 0], Rs[:, None, :, 1],
+                               Rc[:, None, :], X[:, :, None], Y[:, :, None], R[:, :, None])
+            open_ = (valid[:, :, None] & (np.abs(val) <= E)).any(axis=1)
+            if (open_ & ~at[sl]).any():
                 raise Undecided("a sign at a vertex")
+            pos = np.where(valid[:, :, None], val, -np.inf).max(axis=1) > 0
+            neg = np.where(valid[:, :, None], val, np.inf).min(axis=1) < 0
             cand[sl] = pos & neg
             side[sl] = np.where(at[sl], 0, np.where(pos, 1, -1))
         counts.decided += int(valid_all.sum()) * nrows
-        P.side = side
-        for r in np.flatnonzero(cand.any(axis=0)).tolist():
+        P.new_layer(side)
+        # the candidate rows of each ancestor, in order; at each step every polygon takes
+        # its next one (cells of an arrangement do not depend on the order of the cuts)
+        owner_of, row_of = np.nonzero(cand)
+        first = np.searchsorted(owner_of, np.arange(len(P)))
+        ncand = np.bincount(owner_of, minlength=len(P))
+        while True:
             check_deadline(deadline)
-            idx = np.flatnonzero(cand[P.anc, r])
-            i = int(o[r])
+            idx = np.flatnonzero(P.ptr < ncand[P.anc])
+            if not len(idx):
+                break
             a = P.anc[idx]
+            r = row_of[first[a] + P.ptr[idx]]
+            i = o[r]
             g0, g1 = Z[a, i, 0], Z[a, i, 1]
             c = Z[a, i, 2] - t[r]
             Rg0, Rg1 = RZ[a, i, 0], RZ[a, i, 1]
@@ -339,21 +412,22 @@ def certified_patterns(
             val, E = _values(
                 g0[:, None], g1[:, None], c[:, None], Rg0[:, None], Rg1[:, None], Rc[:, None], Vi[:, :, F.X], Vi[:, :, F.Y], Vi[:, :, F.R]
             )
-            pos = (valid & (val > E)).any(axis=1)
-            neg = (valid & (val < -E)).any(axis=1)
-            if (valid & ~(val > E) & ~(val < -E)).any():
+            if (valid & (np.abs(val) <= E)).any():
                 raise Undecided("a sign at a vertex")
+            pos = (valid & (val > 0)).any(axis=1)
+            neg = (valid & (val < 0)).any(axis=1)
             counts.decided += int(valid.sum())
+            P.ptr[idx] += 1
             both = pos & neg
-            P.side[idx[~both], r] = np.where(pos[~both], 1, -1)
+            P.side[idx[~both], r[~both]] = np.where(pos[~both], 1, -1)
             if both.any():
                 sel = np.flatnonzero(both)
-                cut = idx[sel]
+                cut, rc = idx[sel], r[sel]
                 s = np.where(val[sel] > 0, 1, -1) * valid[sel]
-                P.side[cut, r] = -1
+                P.side[cut, rc] = -1
                 first_new = len(P)
-                _cut(P, cut, s, np.stack([g0[sel], g1[sel], c[sel], Rg0[sel], Rg1[sel], Rc[sel]], axis=1), codes + r)
-                P.side[first_new:, r] = 1
+                _cut(P, cut, s, np.stack([g0[sel], g1[sel], c[sel], Rg0[sel], Rg1[sel], Rc[sel]], axis=1), codes + rc)
+                P.side[first_new + np.arange(len(sel)), rc] = 1
         # states: the number of knots below, or 2j + 1 constant at knot j
         states = np.zeros((len(P), layer.w), dtype=np.int64)
         np.add.at(states, (slice(None), o), 2 * (P.side == 1))
@@ -362,21 +436,21 @@ def certified_patterns(
             rr, kk = np.nonzero(at_now)
             states[rr, o[kk]] = 2 * layer.knot[kk] + 1
         history.append((P.anc.copy(), states))
-        M, RM = layer.outputs(Z[P.anc], RZ[P.anc], states)
-        P.anc = np.arange(len(P))
-        P.side = np.zeros((len(P), 0), dtype=np.int8)
-    # patterns, leaf by leaf, back through each layer's ancestors
-    per_layer: list[list[tuple[int, ...]]] = [[tuple(s) for s in st.tolist()] for _, st in history]
+        if l + 1 < len(layers):
+            M, RM = layer.outputs(Z[P.anc], RZ[P.anc], states)
+    # patterns: each layer's states gathered back through the ancestors, leaf by leaf
     leaves = len(P)
     idx = np.arange(leaves)
-    patterns: list[list[tuple[int, ...]]] = [[] for _ in range(leaves)]
-    for (anc, _), rows in zip(reversed(history), reversed(per_layer)):
-        for leaf, k in enumerate(idx.tolist()):
-            patterns[leaf].append(rows[k])
+    blocks = []
+    for anc, states in reversed(history):
+        blocks.append(states[idx])
         idx = anc[idx]
-    out = []
-    for leaf in range(leaves):
-        codes_ = P.V[leaf, : P.count[leaf], F.LL].astype(int).tolist()
-        edges = tuple(("domain", -1 - code) if code < 0 else labels[code] for code in codes_)
-        out.append((tuple(reversed(patterns[leaf])), edges))
-    return out
+    full = np.concatenate(blocks[::-1], axis=1).tolist() if blocks else [[] for _ in range(leaves)]
+    ends = np.cumsum([0] + [st.shape[1] for _, st in history]).tolist()
+    spans = list(zip(ends[:-1], ends[1:]))
+    table = [("domain", k) for k in (3, 2, 1, 0)] + labels  # code -1 - k is domain row k
+    codes_ = (P.V[:, :, F.LL].astype(np.intp) + 4).tolist()
+    return [
+        (tuple(tuple(row[a:b]) for a, b in spans), tuple(table[code] for code in cs[:count]))
+        for row, cs, count in zip(full, codes_, P.count.tolist())
+    ]
