@@ -99,7 +99,7 @@ class _Layer:
         slopes, inter, at_knot = [], [], []
         tables: dict[Any, tuple[list[Fraction], list[Fraction], list[Fraction]]] = {}
         for fn in fns:
-            key = (fn.knots, fn.slopes, fn.value)
+            key = id(fn)  # the neurons of a layer mostly share one function object
             if key not in tables:
                 pairs = [fn.piece_affine(k) for k in range(fn.num_pieces)] + [(Fraction(0), Fraction(0))] * (pieces - fn.num_pieces)
                 values = [fn(t) for t in fn.knots] + [Fraction(0)] * (max(pieces - 1, 1) - len(fn.knots))
