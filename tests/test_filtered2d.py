@@ -148,3 +148,59 @@ def test_a_weight_outside_binary64_falls_back():
     with pytest.raises(Undecided):
         certified_patterns(net, BOX.box)
     assert len(split_regions_2d(net, BOX)) == 4
+
+
+def test_three_lines_through_a_point_that_binary64_cannot_hold():
+    """5x/4 + y = 1/5, x - y/2 = 1/3 and 2x + 3y = 2/15 all pass through (4/15, -2/15):
+    6 regions. In floats the crossing of the first two misses that point, and the third
+    line's value there is 8e-17, not 0: a splitter that trusted that sign would cut a
+    sliver triangle; the bounds see that they cannot decide."""
+    net = Network.from_layers(2, [
+        affine([["5/4", 1], [1, "-1/2"], [2, 3]], ["-1/5", "-1/3", "-2/15"]), activation("relu"), affine([[1, 2, 4]])])
+    box = Domain.from_box([[-1, 1], [-1, 1]])
+    brute = full_dimensional_regions(case_to_json(net, box))
+    assert len(brute) == 6
+    assert sorted(p.pattern for p in split_regions_2d(net, box)) == sorted(b.pattern for b in brute)
+    with pytest.raises(Undecided):
+        certified_patterns(net, box.box)
+
+
+def test_a_crossing_of_nearly_parallel_lines_carries_its_error():
+    """y = 1/7 + (x - 1/3)/(3·10^6), y = 1/7 and x = 1/3 meet at (1/3, 1/7): 6 regions.
+    The first two cross at an angle of 3e-7, so their float crossing is only known to
+    ~1e-9, far more than the rounding of a value there; without the vertex's radius the
+    third line's sign at it would be trusted, and a sliver would make 7."""
+    d = Fraction(1, 3 * 10**6)
+    net = Network.from_layers(2, [affine([[-d, 1], [0, 1], [1, 0]], [-Fraction(1, 7) + d / 3, -Fraction(1, 7), -Fraction(1, 3)]),
+                                  activation("relu"), affine([[1, 2, 4]])])
+    box = Domain.from_box([[-1, 1], [-1, 1]])
+    brute = full_dimensional_regions(case_to_json(net, box))
+    assert len(brute) == 6
+    assert sorted(p.pattern for p in split_regions_2d(net, box)) == sorted(b.pattern for b in brute)
+    with pytest.raises(Undecided):
+        certified_patterns(net, box.box)
+
+
+def test_a_wide_layer_rows_carry_their_rounding():
+    """A second-layer neuron whose line passes exactly through the origin, the crossing of
+    the first layer's x = 0 and y = 0, with 58 other first-layer neurons (active on the
+    whole box) feeding it: its float row is a sum of 60 rounded products, off by far more
+    than the rounding of one value. Without the rows' radii a splitter would trust the
+    sign of that noise at the origin and cut a sliver (21 regions instead of 20)."""
+    import random
+
+    rng = random.Random(0)
+    rows, bias = [[1, 0], [0, 1]], [Fraction(0), Fraction(0)]
+    for _ in range(58):
+        rows.append([Fraction(rng.randint(-9, 9), rng.randint(1, 9)), Fraction(rng.randint(-9, 9), rng.randint(1, 9))])
+        bias.append(Fraction(rng.randint(30, 90), 7))
+    w2 = [Fraction(rng.randint(1, 9)), Fraction(-rng.randint(1, 9))]
+    w2 += [Fraction(rng.randint(-9, 9), rng.choice([3, 7, 11, 13])) for _ in range(58)]
+    b2 = -sum(w * b for w, b in zip(w2, bias))  # zero at the origin, exactly
+    net = Network.from_layers(2, [affine(rows, bias), activation("relu"), affine([w2], [b2]), activation("relu"), affine([[1]])])
+    box = Domain.from_box([[-1, 1], [-1, 1]])
+    polys = split_regions_2d(net, box)
+    assert sorted(p.pattern for p in polys) == sorted(r.pattern for r in enumerate_regions(net, box).regions)
+    assert len(polys) == 20
+    with pytest.raises(Undecided):
+        certified_patterns(net, box.box)
