@@ -35,8 +35,8 @@ from typing import Any, Sequence
 import numpy as np
 from flint import fmpq
 
-_U = 2.0**-53
-_TINY = 2.0**-1074
+U = 2.0**-53  # the unit roundoff of binary64
+TINY = 2.0**-1074  # the smallest subnormal: a product's absolute error on underflow
 _NORMAL = 2.0**-1022
 _MAX = float(np.finfo(float).max)
 
@@ -97,8 +97,8 @@ class AffineForms:
             self.bf = bf
             self.Aabs = np.abs(Af)
             self.babs = np.abs(bf)
-        self.factor = 2.0 * (self.n + 6) * _U
-        self.floor = (self.n + 1) * _TINY
+        self.factor = 2.0 * (self.n + 6) * U
+        self.floor = (self.n + 1) * TINY
 
     def signs(self, points: Sequence[Sequence[fmpq]]) -> np.ndarray:
         """The signs (-1, 0, 1) of ``b_j - a_j · x`` for every row j and point x, as an
@@ -165,3 +165,79 @@ def exact_sign(a: Sequence[fmpq], beta: fmpq, x: Sequence[fmpq]) -> int:
         if ai != 0:
             v -= ai * xi
     return (v > 0) - (v < 0)
+
+
+# -- signs of uncertain data: floats known only to lie within radii -------------------------
+#
+# For code that computes in floats throughout (the 2-D splitter, `exactrelu.regions.
+# filtered2d`): each quantity is a float v̂ with a radius r, the true value within r of it.
+# A sign is decided where the computed value is farther from zero than its bound.
+
+
+def gamma(k: int) -> float:
+    """``γ_k = k u / (1 - k u)``: a sum or product of k roundings is within ``γ_k`` (relative)."""
+    return k * U / (1 - k * U)
+
+
+def rounded(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The values in binary64 (`to_floats`) and their radii ``u|v̂|``; None where
+    `to_floats` refuses them."""
+    vals = to_floats(list(values))
+    return None if vals is None else (vals, U * np.abs(vals))
+
+
+def undecided(val: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Where a computed value's sign is not proven by its error bound (``|v̂| <= bound``);
+    elsewhere its sign is the true value's."""
+    return np.abs(val) <= bound
+
+
+def plane_values(g0, g1, c, Rg0, Rg1, Rc, X, Y, R):  # type: ignore[no-untyped-def]
+    """``g0 x + g1 y + c`` at points (X, Y) and a bound on its distance from the true value:
+    the coefficients' true values lie within (Rg0, Rg1, Rc) of theirs, the true point
+    within R (∞-norm) of (X, Y). The bound: ``Rg(|v̂| + R) + |ĝ| R + Rc`` for the data,
+    ``γ_3(|ĝ||v̂| + |ĉ|)`` for the evaluation, enlarged by ``1 + γ_10`` for its own rounding
+    and by ``4·2^-1074`` for underflow. Arrays broadcast.
+
+    >>> val, bound = plane_values(1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0)
+    >>> float(val), bool(undecided(val, bound))       # exactly on the line x + y = 1
+    (0.0, True)
+    """
+    val = g0 * X + g1 * Y + c
+    ag0, ag1 = np.abs(g0), np.abs(g1)
+    aX, aY = np.abs(X), np.abs(Y)
+    E = Rg0 * (aX + R) + Rg1 * (aY + R) + (ag0 + ag1) * R + Rc + gamma(3) * (ag0 * aX + ag1 * aY + np.abs(c))
+    return val, E * (1 + gamma(10)) + 4 * TINY
+
+
+def plane_crossings(line, row):  # type: ignore[no-untyped-def]
+    """The crossings of lines ``a0 x + a1 y + b = 0`` with lines ``g0 x + g1 y + c = 0``
+    (``line``, ``row``: (coefficients, then their radii), arrays of one shape), each with
+    an ∞-norm radius around the true crossing of the true lines, and whether that radius
+    is proven (False where the 2×2 system is too ill conditioned for it). With ``A q = r``
+    the system (``A = [[a0, a1], [g0, g1]]``, ``r = -(b, c)``), ``N`` an upper bound on
+    ``‖A^-1‖∞`` (the adjugate's row sums over a lower bound on ``|det A|``) and ``ΔA``,
+    ``Δr`` the radii: the true crossing is within ``N/(1 - N‖ΔA‖∞) · ‖Δr + ΔA|q̂| + |r - A q̂|‖∞``
+    of the computed q̂ (the residual bounded with its own rounding), refused unless
+    ``N‖ΔA‖∞ < 1/2``. Run under ``np.errstate`` that ignores division by zero and overflow
+    (a singular system gives nan or inf, refused).
+
+    >>> with np.errstate(divide="ignore", invalid="ignore"):
+    ...     qx, qy, r, ok = plane_crossings((1.0, 0.0, -0.5, 0.0, 0.0, 0.0), (0.0, 1.0, -0.25, 0.0, 0.0, 0.0))
+    >>> float(qx), float(qy), bool(ok), float(r) < 1e-15     # x = 1/2 and y = 1/4
+    (0.5, 0.25, True, True)
+    """
+    a0, a1, b, ra0, ra1, rb = line
+    g0, g1, c, Rg0, Rg1, Rc = row
+    det = a0 * g1 - a1 * g0
+    qx = (a1 * c - b * g1) / det
+    qy = (g0 * b - a0 * c) / det
+    low = np.abs(det) - gamma(2) * (np.abs(a0 * g1) + np.abs(a1 * g0)) * (1 + 2 * U)
+    N = np.maximum(np.abs(g1) + np.abs(a1), np.abs(g0) + np.abs(a0)) * (1 + 2 * U) / low * (1 + 2 * U)
+    dA = np.maximum(ra0 + ra1, Rg0 + Rg1)
+    aqx, aqy = np.abs(qx), np.abs(qy)
+    res0 = np.abs(-b - (a0 * qx + a1 * qy)) + gamma(3) * (np.abs(b) + np.abs(a0) * aqx + np.abs(a1) * aqy)
+    res1 = np.abs(-c - (g0 * qx + g1 * qy)) + gamma(3) * (np.abs(c) + np.abs(g0) * aqx + np.abs(g1) * aqy)
+    num = np.maximum(rb + ra0 * aqx + ra1 * aqy + res0, Rc + Rg0 * aqx + Rg1 * aqy + res1) * (1 + gamma(8))
+    rq = N / (1 - N * dA) * num * (1 + gamma(8)) + 4 * TINY
+    return qx, qy, rq, (low > 0) & (N * dA < 0.5) & np.isfinite(rq)

@@ -49,11 +49,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.network import Network
-from ..predicates import FilterCounts, to_floats
+from ..predicates import TINY, U, FilterCounts, gamma, plane_crossings, plane_values, rounded, undecided
 from .forward import Pattern, check_deadline
-
-_U = 2.0**-53
-_TINY = 2.0**-1074
 
 # an edge's line: ("domain", k) for row k of the box domain (Domain.from_box's order:
 # x <= hi, -x <= -lo, y <= hi, -y <= -lo), (layer, neuron, knot) for a knot line
@@ -64,18 +61,13 @@ class Undecided(Exception):
     """A sign or a crossing that the float bounds cannot decide."""
 
 
-def _gamma(k: int) -> float:
-    return k * _U / (1 - k * _U)
-
-
 def _rounded(values: Sequence[Any], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """The values in binary64 and their rounding radius ``u|v̂|``; `Undecided` when one is
-    outside the normal range."""
-    vals = to_floats(list(values))
-    if vals is None:
+    """`rounded`, or `Undecided` when a value is outside binary64's normal range."""
+    found = rounded(values)
+    if found is None:
         raise Undecided("a weight outside binary64's normal range")
-    vals = vals.reshape(shape)
-    return vals, _U * np.abs(vals)
+    vals, radius = found
+    return vals.reshape(shape), radius.reshape(shape)
 
 
 class _Layer:
@@ -127,9 +119,9 @@ class _Layer:
         maybe = S > 0
         if not maybe.all():
             maybe |= back(self.nonzero @ flat(((np.abs(M) + RM) > 0).astype(float))) > 0
-        R = (_U + _gamma(self.n)) * S + SR + 2 * _U * np.abs(Z) + self.n * _TINY * maybe
+        R = (U + gamma(self.n)) * S + SR + 2 * U * np.abs(Z) + self.n * TINY * maybe
         R[:, :, 2] += self.Rb
-        return Z, R * (1 + 2 * _gamma(self.n + 4))
+        return Z, R * (1 + 2 * gamma(self.n + 4))
 
     def outputs(self, Z: np.ndarray, RZ: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The layer's output map ``slope·Z + intercept`` per polygon (states: (P, w),
@@ -144,9 +136,9 @@ class _Layer:
         Rc = np.where(at, self.Rat_knot[rows, knot], self.Rinter[rows, piece])
         M = s[:, :, None] * Z
         M[:, :, 2] += c
-        R = np.abs(s)[:, :, None] * (RZ + 2 * _U * np.abs(Z)) + Rs[:, :, None] * (np.abs(Z) + RZ) + 2 * _U * np.abs(M)
+        R = np.abs(s)[:, :, None] * (RZ + 2 * U * np.abs(Z)) + Rs[:, :, None] * (np.abs(Z) + RZ) + 2 * U * np.abs(M)
         R[:, :, 2] += Rc
-        return M, R * (1 + 8 * _U)
+        return M, R * (1 + 8 * U)
 
 
 class _Polygons:
@@ -164,12 +156,12 @@ class _Polygons:
         V = np.zeros((1, 4, _FIELDS))
         V[0, :, F.X] = [fx0, fx1, fx1, fx0]
         V[0, :, F.Y] = [fy0, fy0, fy1, fy1]
-        V[0, :, F.R] = _U * np.maximum(np.abs(V[0, :, F.X]), np.abs(V[0, :, F.Y]))
+        V[0, :, F.R] = U * np.maximum(np.abs(V[0, :, F.X]), np.abs(V[0, :, F.Y]))
         # edges: y = y0 (row 3), x = x1 (row 0), y = y1 (row 2), x = x0 (row 1)
         V[0, :, F.L0] = [0.0, 1.0, 0.0, -1.0]
         V[0, :, F.L1] = [-1.0, 0.0, 1.0, 0.0]
         V[0, :, F.LB] = [fy0, -fx1, -fy1, fx0]
-        V[0, :, F.LRB] = _U * np.abs(V[0, :, F.LB])
+        V[0, :, F.LRB] = U * np.abs(V[0, :, F.LB])
         V[0, :, F.LL] = [-4, -1, -3, -2]
         self.n = 1
         self._V = V
@@ -249,47 +241,6 @@ class F:
 _FIELDS = 10
 
 
-def _values(g0, g1, c, Rg0, Rg1, Rc, X, Y, R):  # type: ignore[no-untyped-def]
-    """``g0 x + g1 y + c`` at the vertices and its error bound (rows broadcast against
-    vertices)."""
-    val = g0 * X + g1 * Y + c
-    ag0, ag1 = np.abs(g0), np.abs(g1)
-    aX, aY = np.abs(X), np.abs(Y)
-    E = Rg0 * (aX + R) + Rg1 * (aY + R) + (ag0 + ag1) * R + Rc + _gamma(3) * (ag0 * aX + ag1 * aY + np.abs(c))
-    return val, E * (1 + _gamma(10)) + 4 * _TINY
-
-
-def _signs(val: np.ndarray, E: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per polygon: some vertex decided positive, some decided negative, some undecided."""
-    pos = (valid & (val > E)).any(axis=-2)
-    neg = (valid & (val < -E)).any(axis=-2)
-    und = (valid & ~(val > E) & ~(val < -E)).any(axis=-2)
-    return pos, neg, und
-
-
-def _crossings(V: np.ndarray, row: np.ndarray):  # type: ignore[no-untyped-def]
-    """The crossing of each edge (``V``: (edge, field), its start vertex's fields) with
-    its polygon's row ``g0 x + g1 y + c = 0`` (``row``: (edge, 6): g0, g1, c and their
-    radii), with its radius, and whether the bound holds (False where the system is too
-    ill conditioned)."""
-    a0, a1, b = V[:, F.L0], V[:, F.L1], V[:, F.LB]
-    ra0, ra1, rb = V[:, F.LR0], V[:, F.LR1], V[:, F.LRB]
-    g0, g1, c, Rg0, Rg1, Rc = (row[:, k] for k in range(6))
-    # (certified_patterns runs under np.errstate: 0/0 and overflow give nan and inf here)
-    det = a0 * g1 - a1 * g0
-    qx = (a1 * c - b * g1) / det
-    qy = (g0 * b - a0 * c) / det
-    low = np.abs(det) - _gamma(2) * (np.abs(a0 * g1) + np.abs(a1 * g0)) * (1 + 2 * _U)
-    N = np.maximum(np.abs(g1) + np.abs(a1), np.abs(g0) + np.abs(a0)) * (1 + 2 * _U) / low * (1 + 2 * _U)
-    dA = np.maximum(ra0 + ra1, Rg0 + Rg1)
-    aqx, aqy = np.abs(qx), np.abs(qy)
-    res0 = np.abs(-b - (a0 * qx + a1 * qy)) + _gamma(3) * (np.abs(b) + np.abs(a0) * aqx + np.abs(a1) * aqy)
-    res1 = np.abs(-c - (g0 * qx + g1 * qy)) + _gamma(3) * (np.abs(c) + np.abs(g0) * aqx + np.abs(g1) * aqy)
-    num = np.maximum(rb + ra0 * aqx + ra1 * aqy + res0, Rc + Rg0 * aqx + Rg1 * aqy + res1) * (1 + _gamma(8))
-    rq = N / (1 - N * dA) * num * (1 + _gamma(8)) + 4 * _TINY
-    return qx, qy, rq, (low > 0) & (N * dA < 0.5) & np.isfinite(rq)
-
-
 def _cut(P: _Polygons, idx: np.ndarray, s: np.ndarray, row: np.ndarray, code: np.ndarray) -> None:
     """Cut polygons ``idx`` (every vertex decided: ``s`` = ±1) by their row (``row``:
     g0, g1, c and radii, per polygon; ``code``: its label code): the negative part
@@ -302,7 +253,10 @@ def _cut(P: _Polygons, idx: np.ndarray, s: np.ndarray, row: np.ndarray, code: np
     s_next = np.take_along_axis(s, (k + 1) % cnt[:, None], axis=1)
     cross = valid & (s != s_next)
     rc, kc = np.nonzero(cross)
-    qx, qy, rq, ok = _crossings(old[rc, kc], row[rc])
+    e = old[rc, kc]
+    qx, qy, rq, ok = plane_crossings(
+        (e[:, F.L0], e[:, F.L1], e[:, F.LB], e[:, F.LR0], e[:, F.LR1], e[:, F.LRB]), tuple(row[rc].T)
+    )
     if not ok.all():
         raise Undecided("an ill-conditioned crossing")
     cut_line = np.empty((n, 1, _FIELDS - 3))
@@ -339,7 +293,7 @@ def certified_patterns(
     materialising the exact polygon; see the module's docstring for why the floats
     decide exactly). `Undecided` when a bound cannot decide; ``counts`` adds the signs
     decided; past ``deadline``, `LimitReached`."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # nan, inf: refused by the bounds
         return _patterns(net, box, counts if counts is not None else FilterCounts(), deadline)
 
 
@@ -369,19 +323,19 @@ def _patterns(
             sl = slice(lo, lo + 512)
             Zs, Rs = Z[sl][:, o, :], RZ[sl][:, o, :]
             c = Zs[:, :, 2] - t
-            Rc = Rs[:, :, 2] + Rt + _U * np.abs(c)
+            Rc = Rs[:, :, 2] + Rt + U * np.abs(c)
             X, Y, R = P.V[sl, :, F.X], P.V[sl, :, F.Y], P.V[sl, :, F.R]
             valid = valid_all[sl]
             val = Zs[:, None, :, 0] * X[:, :, None] + Zs[:, None, :, 1] * Y[:, :, None] + c[:, None, :]
             # the bound at the polygon's largest |x|, |y| and radius first (it bounds every
             # vertex's); the vertex by vertex bound only where that one cannot decide
             big = [np.where(valid, np.abs(a), 0).max(axis=1)[:, None] for a in (X, Y, R)]
-            _, E = _values(Zs[:, :, 0], Zs[:, :, 1], c, Rs[:, :, 0], Rs[:, :, 1], Rc, *big)
+            _, E = plane_values(Zs[:, :, 0], Zs[:, :, 1], c, Rs[:, :, 0], Rs[:, :, 1], Rc, *big)
             E = E[:, None, :]
-            if (valid[:, :, None] & (np.abs(val) <= E)).any():  # the vertex by vertex bound
-                _, E = _values(Zs[:, None, :, 0], Zs[:, None, :, 1], c[:, None, :], Rs[:, None, :, 0], Rs[:, None, :, 1],
+            if (valid[:, :, None] & undecided(val, E)).any():  # the vertex by vertex bound
+                _, E = plane_values(Zs[:, None, :, 0], Zs[:, None, :, 1], c[:, None, :], Rs[:, None, :, 0], Rs[:, None, :, 1],
                                Rc[:, None, :], X[:, :, None], Y[:, :, None], R[:, :, None])
-            open_ = (valid[:, :, None] & (np.abs(val) <= E)).any(axis=1)
+            open_ = (valid[:, :, None] & undecided(val, E)).any(axis=1)
             if (open_ & ~at[sl]).any():
                 raise Undecided("a sign at a vertex")
             pos = np.where(valid[:, :, None], val, -np.inf).max(axis=1) > 0
@@ -406,13 +360,13 @@ def _patterns(
             g0, g1 = Z[a, i, 0], Z[a, i, 1]
             c = Z[a, i, 2] - t[r]
             Rg0, Rg1 = RZ[a, i, 0], RZ[a, i, 1]
-            Rc = RZ[a, i, 2] + Rt[r] + _U * np.abs(c)
+            Rc = RZ[a, i, 2] + Rt[r] + U * np.abs(c)
             valid = P.valid(idx)
             Vi = P.V[idx]
-            val, E = _values(
+            val, E = plane_values(
                 g0[:, None], g1[:, None], c[:, None], Rg0[:, None], Rg1[:, None], Rc[:, None], Vi[:, :, F.X], Vi[:, :, F.Y], Vi[:, :, F.R]
             )
-            if (valid & (np.abs(val) <= E)).any():
+            if (valid & undecided(val, E)).any():
                 raise Undecided("a sign at a vertex")
             pos = (valid & (val > 0)).any(axis=1)
             neg = (valid & (val < 0)).any(axis=1)
