@@ -1,5 +1,6 @@
 """Activation regions, exactly: the region graph (`graph`), its traversal (`traversal`),
-the facet decisions with their certificates (`facets`) and the 2-D splitter (`split2d`).
+the facet decisions with their certificates (`facets`) and the 2-D splitter (`split2d`,
+which decides in floats with proven bounds, `filtered2d`, where it can).
 
 >>> from exactrelu import Network, affine, activation
 >>> from exactrelu.regions import enumerate_regions

@@ -106,7 +106,12 @@ class Forward:
             A.append(tuple(_q(v) for v in row))
             b.append(_q(bk))
             idx.append(k)
-        acts = tuple(tuple(Act.of(fn) for fn in fns) for fns in net.chain.acts)
+        tables: dict[int, Act] = {}  # the neurons of a layer mostly share one function object
+        for fns in net.chain.acts:
+            for fn in fns:
+                if id(fn) not in tables:
+                    tables[id(fn)] = Act.of(fn)
+        acts = tuple(tuple(tables[id(fn)] for fn in fns) for fns in net.chain.acts)
         return cls(net, acts, tuple(A), tuple(b), tuple(idx))
 
     def rows_of(self, pattern: Pattern, deadline: float | None = None) -> Rows:
