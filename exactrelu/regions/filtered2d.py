@@ -78,7 +78,7 @@ class _Layer:
     def __init__(self, affine: Any, fns: Sequence[Any]) -> None:
         w, n = affine.W.nrows(), affine.W.ncols()
         self.w, self.n = w, n
-        self.W, self.RW = _rounded(affine.W.entries(), (w, n))
+        self.W, _ = _rounded(affine.W.entries(), (w, n))  # its radius u|Ŵ| is the u S of `rows_of`
         self.b, self.Rb = _rounded(affine.b.entries(), (w,))
         self.absW = np.abs(self.W)
         self.nonzero = (self.W != 0).astype(float)
@@ -234,7 +234,6 @@ class F:
     """The fields of `_Polygons.V`."""
 
     X, Y, R, L0, L1, LB, LR0, LR1, LRB, LL = range(10)
-    POINT = slice(0, 3)
     LINE = slice(3, 10)
 
 
