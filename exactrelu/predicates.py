@@ -64,10 +64,18 @@ def to_floats(values: Sequence[Any]) -> np.ndarray | None:
         vals = [float(v) for v in values]
     except OverflowError:
         return None
-    for x, v in zip(vals, values):
-        if x != 0.0 and not _NORMAL <= abs(x) <= _MAX or x == 0.0 and v != 0:
-            return None
-    return np.array(vals, dtype=float)
+    if len(vals) < 64:  # a loop is cheaper than numpy's calls on a few values
+        for x, v in zip(vals, values):
+            if x != 0.0 and not _NORMAL <= abs(x) <= _MAX or x == 0.0 and v != 0:
+                return None
+        return np.array(vals, dtype=float)
+    out = np.array(vals, dtype=float)
+    a = np.abs(out)
+    if ((a != 0) & ~((a >= _NORMAL) & (a <= _MAX))).any():
+        return None
+    if any(values[i] != 0 for i in np.flatnonzero(a == 0).tolist()):
+        return None
+    return out
 
 
 class AffineForms:

@@ -394,16 +394,13 @@ def _patterns(
     # patterns: each layer's states gathered back through the ancestors, leaf by leaf
     leaves = len(P)
     idx = np.arange(leaves)
-    blocks = []
+    per_layer = []
     for anc, states in reversed(history):
-        blocks.append(states[idx])
+        per_layer.append(list(map(tuple, states[idx].tolist())))
         idx = anc[idx]
-    full = np.concatenate(blocks[::-1], axis=1).tolist() if blocks else [[] for _ in range(leaves)]
-    ends = np.cumsum([0] + [st.shape[1] for _, st in history]).tolist()
-    spans = list(zip(ends[:-1], ends[1:]))
+    patterns = list(zip(*reversed(per_layer))) if per_layer else [()] * leaves
     table = [("domain", k) for k in (3, 2, 1, 0)] + labels  # code -1 - k is domain row k
+    get = table.__getitem__
     codes_ = (P.V[:, :, F.LL].astype(np.intp) + 4).tolist()
-    return [
-        (tuple(tuple(row[a:b]) for a, b in spans), tuple(table[code] for code in cs[:count]))
-        for row, cs, count in zip(full, codes_, P.count.tolist())
-    ]
+    edges = [tuple(map(get, cs[:count])) for cs, count in zip(codes_, P.count.tolist())]
+    return list(zip(patterns, edges))
