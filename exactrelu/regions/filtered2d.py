@@ -299,6 +299,9 @@ def certified_patterns(
 def _patterns(
     net: Network, box: Sequence[Sequence[Any]], counts: FilterCounts, deadline: float | None
 ) -> list[tuple[Pattern, tuple[Label, ...]]]:
+    """`certified_patterns`' steps, layer by layer: the rows and their radii, every row at
+    the layer's polygons (`_layer_start`), the cuts (`_split_layer`), the states and the
+    next layer's input map; then the leaves (`_leaves`)."""
     chain = net.chain
     layers = [_Layer(chain.affines[l], fns) for l, fns in enumerate(chain.acts)]
     P = _Polygons(box)
@@ -309,78 +312,14 @@ def _patterns(
     for l, layer in enumerate(layers):
         check_deadline(deadline)
         Z, RZ = layer.rows_of(M, RM)
-        nrows = len(layer.owner)
         codes = len(labels)
         labels.extend((l, i, j) for i, j in layer.labels)
         o, t, Rt = layer.owner, layer.t, layer.Rt
+        # a row exactly 0·x + knot (zero radius): the neuron is constant at that knot
         at = (RZ[:, o, :] == 0).all(axis=2) & (Z[:, o, 0] == 0) & (Z[:, o, 1] == 0) & (Z[:, o, 2] == t) & (Rt == 0)
-        # every row at every vertex of the layer's polygons, in chunks
-        cand = np.zeros((len(P), nrows), dtype=bool)
-        side = np.zeros((len(P), nrows), dtype=np.int8)
-        valid_all = P.valid()
-        for lo in range(0, len(P), 512):
-            sl = slice(lo, lo + 512)
-            Zs, Rs = Z[sl][:, o, :], RZ[sl][:, o, :]
-            c = Zs[:, :, 2] - t
-            Rc = Rs[:, :, 2] + Rt + U * np.abs(c)
-            X, Y, R = P.V[sl, :, F.X], P.V[sl, :, F.Y], P.V[sl, :, F.R]
-            valid = valid_all[sl]
-            val = Zs[:, None, :, 0] * X[:, :, None] + Zs[:, None, :, 1] * Y[:, :, None] + c[:, None, :]
-            # the bound at the polygon's largest |x|, |y| and radius first (it bounds every
-            # vertex's); the vertex by vertex bound only where that one cannot decide
-            big = [np.where(valid, np.abs(a), 0).max(axis=1)[:, None] for a in (X, Y, R)]
-            _, E = plane_values(Zs[:, :, 0], Zs[:, :, 1], c, Rs[:, :, 0], Rs[:, :, 1], Rc, *big)
-            E = E[:, None, :]
-            if (valid[:, :, None] & undecided(val, E)).any():  # the vertex by vertex bound
-                _, E = plane_values(Zs[:, None, :, 0], Zs[:, None, :, 1], c[:, None, :], Rs[:, None, :, 0], Rs[:, None, :, 1],
-                               Rc[:, None, :], X[:, :, None], Y[:, :, None], R[:, :, None])
-            open_ = (valid[:, :, None] & undecided(val, E)).any(axis=1)
-            if (open_ & ~at[sl]).any():
-                raise Undecided("a sign at a vertex")
-            pos = np.where(valid[:, :, None], val, -np.inf).max(axis=1) > 0
-            neg = np.where(valid[:, :, None], val, np.inf).min(axis=1) < 0
-            cand[sl] = pos & neg
-            side[sl] = np.where(at[sl], 0, np.where(pos, 1, -1))
-        counts.decided += int(valid_all.sum()) * nrows
+        cand, side = _layer_start(P, Z, RZ, layer, at, counts)
         P.new_layer(side)
-        # the candidate rows of each ancestor, in order; at each step every polygon takes
-        # its next one (cells of an arrangement do not depend on the order of the cuts)
-        owner_of, row_of = np.nonzero(cand)
-        first = np.searchsorted(owner_of, np.arange(len(P)))
-        ncand = np.bincount(owner_of, minlength=len(P))
-        while True:
-            check_deadline(deadline)
-            idx = np.flatnonzero(P.ptr < ncand[P.anc])
-            if not len(idx):
-                break
-            a = P.anc[idx]
-            r = row_of[first[a] + P.ptr[idx]]
-            i = o[r]
-            g0, g1 = Z[a, i, 0], Z[a, i, 1]
-            c = Z[a, i, 2] - t[r]
-            Rg0, Rg1 = RZ[a, i, 0], RZ[a, i, 1]
-            Rc = RZ[a, i, 2] + Rt[r] + U * np.abs(c)
-            valid = P.valid(idx)
-            Vi = P.V[idx]
-            val, E = plane_values(
-                g0[:, None], g1[:, None], c[:, None], Rg0[:, None], Rg1[:, None], Rc[:, None], Vi[:, :, F.X], Vi[:, :, F.Y], Vi[:, :, F.R]
-            )
-            if (valid & undecided(val, E)).any():
-                raise Undecided("a sign at a vertex")
-            pos = (valid & (val > 0)).any(axis=1)
-            neg = (valid & (val < 0)).any(axis=1)
-            counts.decided += int(valid.sum())
-            P.ptr[idx] += 1
-            both = pos & neg
-            P.side[idx[~both], r[~both]] = np.where(pos[~both], 1, -1)
-            if both.any():
-                sel = np.flatnonzero(both)
-                cut, rc = idx[sel], r[sel]
-                s = np.where(val[sel] > 0, 1, -1) * valid[sel]
-                P.side[cut, rc] = -1
-                first_new = len(P)
-                _cut(P, cut, s, np.stack([g0[sel], g1[sel], c[sel], Rg0[sel], Rg1[sel], Rc[sel]], axis=1), codes + rc)
-                P.side[first_new + np.arange(len(sel)), rc] = 1
+        _split_layer(P, Z, RZ, layer, cand, codes, counts, deadline)
         # states: the number of knots below, or 2j + 1 constant at knot j
         states = np.zeros((len(P), layer.w), dtype=np.int64)
         np.add.at(states, (slice(None), o), 2 * (P.side == 1))
@@ -391,7 +330,97 @@ def _patterns(
         history.append((P.anc.copy(), states))
         if l + 1 < len(layers):
             M, RM = layer.outputs(Z[P.anc], RZ[P.anc], states)
-    # patterns: each layer's states gathered back through the ancestors, leaf by leaf
+    return _leaves(P, history, labels)
+
+
+def _layer_start(
+    P: _Polygons, Z: np.ndarray, RZ: np.ndarray, layer: _Layer, at: np.ndarray, counts: FilterCounts
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every knot row at every vertex of the polygons at the start of a layer, in chunks:
+    the rows that cut each polygon (candidates, to be decided on its parts) and the side
+    of every other (0 where constant at the knot). `Undecided` where a sign is not proven."""
+    o, t, Rt = layer.owner, layer.t, layer.Rt
+    nrows = len(o)
+    cand = np.zeros((len(P), nrows), dtype=bool)
+    side = np.zeros((len(P), nrows), dtype=np.int8)
+    valid_all = P.valid()
+    for lo in range(0, len(P), 512):
+        sl = slice(lo, lo + 512)
+        Zs, Rs = Z[sl][:, o, :], RZ[sl][:, o, :]
+        c = Zs[:, :, 2] - t
+        Rc = Rs[:, :, 2] + Rt + U * np.abs(c)
+        X, Y, R = P.V[sl, :, F.X], P.V[sl, :, F.Y], P.V[sl, :, F.R]
+        valid = valid_all[sl]
+        val = Zs[:, None, :, 0] * X[:, :, None] + Zs[:, None, :, 1] * Y[:, :, None] + c[:, None, :]
+        # the bound at the polygon's largest |x|, |y| and radius first (it bounds every
+        # vertex's); the vertex by vertex bound only where that one cannot decide
+        big = [np.where(valid, np.abs(a), 0).max(axis=1)[:, None] for a in (X, Y, R)]
+        _, E = plane_values(Zs[:, :, 0], Zs[:, :, 1], c, Rs[:, :, 0], Rs[:, :, 1], Rc, *big)
+        E = E[:, None, :]
+        if (valid[:, :, None] & undecided(val, E)).any():
+            _, E = plane_values(Zs[:, None, :, 0], Zs[:, None, :, 1], c[:, None, :], Rs[:, None, :, 0], Rs[:, None, :, 1],
+                                Rc[:, None, :], X[:, :, None], Y[:, :, None], R[:, :, None])
+        open_ = (valid[:, :, None] & undecided(val, E)).any(axis=1)
+        if (open_ & ~at[sl]).any():
+            raise Undecided("a sign at a vertex")
+        pos = np.where(valid[:, :, None], val, -np.inf).max(axis=1) > 0
+        neg = np.where(valid[:, :, None], val, np.inf).min(axis=1) < 0
+        cand[sl] = pos & neg
+        side[sl] = np.where(at[sl], 0, np.where(pos, 1, -1))
+    counts.decided += int(valid_all.sum()) * nrows
+    return cand, side
+
+
+def _split_layer(
+    P: _Polygons, Z: np.ndarray, RZ: np.ndarray, layer: _Layer, cand: np.ndarray, codes: int, counts: FilterCounts,
+    deadline: float | None,
+) -> None:
+    """Decide every candidate row on every part of its polygon: at each step every polygon
+    takes its ancestor's next candidate (the cells of an arrangement do not depend on the
+    order of the cuts) and is cut by it or found on one side. ``codes``: the label code of
+    the layer's first row."""
+    o, t, Rt = layer.owner, layer.t, layer.Rt
+    owner_of, row_of = np.nonzero(cand)
+    first = np.searchsorted(owner_of, np.arange(len(P)))
+    ncand = np.bincount(owner_of, minlength=len(P))
+    while True:
+        check_deadline(deadline)
+        idx = np.flatnonzero(P.ptr < ncand[P.anc])
+        if not len(idx):
+            return
+        a = P.anc[idx]
+        r = row_of[first[a] + P.ptr[idx]]
+        i = o[r]
+        g0, g1 = Z[a, i, 0], Z[a, i, 1]
+        c = Z[a, i, 2] - t[r]
+        Rg0, Rg1 = RZ[a, i, 0], RZ[a, i, 1]
+        Rc = RZ[a, i, 2] + Rt[r] + U * np.abs(c)
+        valid = P.valid(idx)
+        Vi = P.V[idx]
+        val, E = plane_values(
+            g0[:, None], g1[:, None], c[:, None], Rg0[:, None], Rg1[:, None], Rc[:, None], Vi[:, :, F.X], Vi[:, :, F.Y], Vi[:, :, F.R]
+        )
+        if (valid & undecided(val, E)).any():
+            raise Undecided("a sign at a vertex")
+        pos = (valid & (val > 0)).any(axis=1)
+        neg = (valid & (val < 0)).any(axis=1)
+        counts.decided += int(valid.sum())
+        P.ptr[idx] += 1
+        both = pos & neg
+        P.side[idx[~both], r[~both]] = np.where(pos[~both], 1, -1)
+        if both.any():
+            sel = np.flatnonzero(both)
+            cut, rc = idx[sel], r[sel]
+            s = np.where(val[sel] > 0, 1, -1) * valid[sel]
+            P.side[cut, rc] = -1
+            first_new = len(P)
+            _cut(P, cut, s, np.stack([g0[sel], g1[sel], c[sel], Rg0[sel], Rg1[sel], Rc[sel]], axis=1), codes + rc)
+            P.side[first_new + np.arange(len(sel)), rc] = 1
+
+
+def _leaves(P: _Polygons, history: list[tuple[np.ndarray, np.ndarray]], labels: list[Label]) -> list[tuple[Pattern, tuple[Label, ...]]]:
+    """Each leaf's pattern (each layer's states gathered back through the ancestors) and
+    the labels of its edges' lines."""
     leaves = len(P)
     idx = np.arange(leaves)
     per_layer = []
@@ -401,6 +430,6 @@ def _patterns(
     patterns = list(zip(*reversed(per_layer))) if per_layer else [()] * leaves
     table = [("domain", k) for k in (3, 2, 1, 0)] + labels  # code -1 - k is domain row k
     get = table.__getitem__
-    codes_ = (P.V[:, :, F.LL].astype(np.intp) + 4).tolist()
-    edges = [tuple(map(get, cs[:count])) for cs, count in zip(codes_, P.count.tolist())]
+    codes = (P.V[:, :, F.LL].astype(np.intp) + 4).tolist()
+    edges = [tuple(map(get, cs[:count])) for cs, count in zip(codes, P.count.tolist())]
     return list(zip(patterns, edges))
