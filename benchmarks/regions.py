@@ -47,6 +47,7 @@ from exactrelu.core.domain import Domain
 from exactrelu.core.errors import LimitReached
 from exactrelu.core.network import Network, activation, affine
 from exactrelu.regions import enumerate_regions
+from exactrelu.regions.filtered2d import Undecided, certified_patterns
 from exactrelu.regions.split2d import _exact_patterns, split_regions_2d
 
 PEER_SCRIPT = r"""
@@ -300,7 +301,24 @@ def table_four(limit: float, quick: bool) -> list[str]:
             rate = f"{f / (d + f):.2%}" if d + f else "-"
             lines.append(f"| {name} | {n0} | {wd} | {g.activation_regions} | {d} | {f} | {rate} |")
             print(lines[-1], flush=True)
+    # the 2-D splitter decides a whole net in floats or hands it to the exact splitter
+    lines += ["", "| nets (2-D splitter, 2 -> [8, 8] -> 1 on [-1, 1]^2, seeds 0..39) | decided in floats | fell back to exact splitting |",
+              "|---|---|---|"]
+    box = Domain.from_box([[-1, 1], [-1, 1]])
+    for name, make in kinds.items():
+        decided = sum(1 for seed in range(40 if not quick else 10) if _filtered(make(2, [8, 8], seed), box))
+        total = 40 if not quick else 10
+        lines.append(f"| {name} | {decided} | {total - decided} |")
+        print(lines[-1], flush=True)
     return lines
+
+
+def _filtered(net: Network, box: Domain) -> bool:
+    try:
+        certified_patterns(net, box.box)
+    except Undecided:
+        return False
+    return True
 
 
 def _integer_net(n0: int, widths: list[int], seed: int) -> Network:
