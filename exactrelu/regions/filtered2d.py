@@ -43,14 +43,14 @@ exact, although no rational was computed.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any, Sequence
 
 import numpy as np
+from flint import fmpq
 
 from ..core.network import Network
 from ..predicates import TINY, U, FilterCounts, gamma, plane_crossings, plane_values, rounded, undecided
-from .forward import Pattern, check_deadline
+from .forward import Act, Pattern, act_tables, check_deadline
 
 # an edge's line: ("domain", k) for row k of the box domain (Domain.from_box's order:
 # x <= hi, -x <= -lo, y <= hi, -y <= -lo), (layer, neuron, knot) for a knot line
@@ -73,36 +73,32 @@ def _rounded(values: Sequence[Any], shape: tuple[int, ...]) -> tuple[np.ndarray,
 class _Layer:
     """One affine layer and its activations in floats: ``W``, ``b`` with radii, and the
     layer's knot rows (``owner``: the neuron, ``knot``: its index, ``t``: the knot),
-    each neuron's pieces (slope, intercept) and values at its knots, with radii."""
+    each neuron's pieces (slope, intercept) and values at its knots, with radii; from the
+    layer's `Act` tables (`act_tables`: one per shared function, rounded once each)."""
 
-    def __init__(self, affine: Any, fns: Sequence[Any]) -> None:
+    def __init__(self, affine: Any, acts: Sequence[Act]) -> None:
         w, n = affine.W.nrows(), affine.W.ncols()
         self.w, self.n = w, n
         self.W, _ = _rounded(affine.W.entries(), (w, n))  # its radius u|Ŵ| is the u S of `rows_of`
         self.b, self.Rb = _rounded(affine.b.entries(), (w,))
         self.absW = np.abs(self.W)
         self.nonzero = (self.W != 0).astype(float)
-        rows = [(i, j, t) for i, fn in enumerate(fns) for j, t in enumerate(fn.knots)]
+        rows = [(i, j, t) for i, act in enumerate(acts) for j, t in enumerate(act.knots)]
         self.owner = np.array([i for i, _, _ in rows], dtype=np.intp)
         self.knot = np.array([j for _, j, _ in rows], dtype=np.intp)
         self.t, self.Rt = _rounded([t for _, _, t in rows], (len(rows),))
-        self.labels = [(i, j) for i, j, _ in rows]
-        pieces = max(fn.num_pieces for fn in fns)
-        slopes, inter, at_knot = [], [], []
-        tables: dict[Any, tuple[list[Fraction], list[Fraction], list[Fraction]]] = {}
-        for fn in fns:
-            key = id(fn)  # the neurons of a layer mostly share one function object
-            if key not in tables:
-                pairs = [fn.piece_affine(k) for k in range(fn.num_pieces)] + [(Fraction(0), Fraction(0))] * (pieces - fn.num_pieces)
-                values = [fn(t) for t in fn.knots] + [Fraction(0)] * (max(pieces - 1, 1) - len(fn.knots))
-                tables[key] = ([a for a, _ in pairs], [b for _, b in pairs], values)
-            a, b, v = tables[key]
-            slopes.append(a)
-            inter.append(b)
-            at_knot.append(v)
-        self.slope, self.Rslope = _rounded([v for r in slopes for v in r], (w, pieces))
-        self.inter, self.Rinter = _rounded([v for r in inter for v in r], (w, pieces))
-        self.at_knot, self.Rat_knot = _rounded([v for r in at_knot for v in r], (w, len(at_knot[0])))
+        pieces = max(len(act.slopes) for act in acts)
+        knots = max(pieces - 1, 1)
+        zero = fmpq(0)
+        tables: dict[int, list[fmpq]] = {}  # per Act: its slopes, intercepts, values at its knots, padded
+        for act in acts:
+            if id(act) not in tables:
+                pad = [zero] * (pieces - len(act.slopes))
+                at_knots = [act.value(t, 2 * j + 1) for j, t in enumerate(act.knots)]
+                tables[id(act)] = list(act.slopes) + pad + list(act.inter) + pad + at_knots + [zero] * (knots - len(act.knots))
+        flat, radius = _rounded([v for act in acts for v in tables[id(act)]], (w, 2 * pieces + knots))
+        self.slope, self.inter, self.at_knot = flat[:, :pieces], flat[:, pieces:2 * pieces], flat[:, 2 * pieces:]
+        self.Rslope, self.Rinter, self.Rat_knot = radius[:, :pieces], radius[:, pieces:2 * pieces], radius[:, 2 * pieces:]
 
     def rows_of(self, M: np.ndarray, RM: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The pre-activation rows ``Z = W M + [0 0 b]`` of every polygon (M: (P, n, 3),
@@ -303,7 +299,7 @@ def _patterns(
     the layer's polygons (`_layer_start`), the cuts (`_split_layer`), the states and the
     next layer's input map; then the leaves (`_leaves`)."""
     chain = net.chain
-    layers = [_Layer(chain.affines[l], fns) for l, fns in enumerate(chain.acts)]
+    layers = [_Layer(chain.affines[l], acts) for l, acts in enumerate(act_tables(net))]
     P = _Polygons(box)
     M = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
     RM = np.zeros_like(M)
@@ -313,7 +309,7 @@ def _patterns(
         check_deadline(deadline)
         Z, RZ = layer.rows_of(M, RM)
         codes = len(labels)
-        labels.extend((l, i, j) for i, j in layer.labels)
+        labels.extend((l, i, j) for i, j in zip(layer.owner.tolist(), layer.knot.tolist()))
         o, t, Rt = layer.owner, layer.t, layer.Rt
         # a row exactly 0·x + knot (zero radius): the neuron is constant at that knot
         at = (RZ[:, o, :] == 0).all(axis=2) & (Z[:, o, 0] == 0) & (Z[:, o, 1] == 0) & (Z[:, o, 2] == t) & (Rt == 0)

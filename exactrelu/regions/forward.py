@@ -68,6 +68,17 @@ class Act:
         return self.slopes[piece] * z + self.inter[piece]
 
 
+def act_tables(net: Network) -> tuple[tuple[Act, ...], ...]:
+    """Each hidden layer's activations as `Act` tables, one table per function object (the
+    neurons of a layer mostly share one), so that a neuron's table is shared too."""
+    tables: dict[int, Act] = {}
+    for fns in net.chain.acts:
+        for fn in fns:
+            if id(fn) not in tables:
+                tables[id(fn)] = Act.of(fn)
+    return tuple(tuple(tables[id(fn)] for fn in fns) for fns in net.chain.acts)
+
+
 @dataclass
 class Rows:
     """A pattern's H-representation ``{x : A x <= b}`` (its closure; ``M``: A as a
@@ -106,13 +117,7 @@ class Forward:
             A.append(tuple(_q(v) for v in row))
             b.append(_q(bk))
             idx.append(k)
-        tables: dict[int, Act] = {}  # the neurons of a layer mostly share one function object
-        for fns in net.chain.acts:
-            for fn in fns:
-                if id(fn) not in tables:
-                    tables[id(fn)] = Act.of(fn)
-        acts = tuple(tuple(tables[id(fn)] for fn in fns) for fns in net.chain.acts)
-        return cls(net, acts, tuple(A), tuple(b), tuple(idx))
+        return cls(net, act_tables(net), tuple(A), tuple(b), tuple(idx))
 
     def rows_of(self, pattern: Pattern, deadline: float | None = None) -> Rows:
         """The H-representation and affine map of ``pattern`` (exact; past ``deadline``,
