@@ -137,6 +137,16 @@ class _Layer:
         return M, R * (1 + 8 * U)
 
 
+class _Live:
+    """The live part (the first ``n`` rows) of one of `_Polygons`' buffers."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.buffer = "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> np.ndarray:
+        return getattr(obj, self.buffer)[: obj.n]
+
+
 class _Polygons:
     """The current polygons as one padded array ``V`` (polygon, vertex, field), the fields
     being (`F`): the vertex ``X``, ``Y`` and its radius ``R``; the line of the edge
@@ -144,7 +154,11 @@ class _Polygons:
     label code ``LL`` (``-1 - k`` for domain row k, else an index into the splitter's
     labels; small integers, exact as floats). ``count``: each polygon's vertices;
     ``anc``: the polygon at the start of the layer each one comes from; ``side``: each
-    knot row's side (+1, -1; 0 when constant at the knot)."""
+    knot row's side (+1, -1; 0 when constant at the knot); ``ptr``: how many of its
+    ancestor's candidate rows each has been decided on. Each is the live part of a buffer
+    (``_V``, ...) that grows by doubling."""
+
+    _BUFFERS = ("_V", "_count", "_anc", "_side", "_ptr")
 
     def __init__(self, box: Sequence[Sequence[Any]]) -> None:
         (x0, x1), (y0, y1) = box
@@ -166,29 +180,14 @@ class _Polygons:
         self._side = np.zeros((1, 0), dtype=np.int8)
         self._ptr = np.zeros(1, dtype=np.intp)
 
+    V = _Live()
+    count = _Live()
+    anc = _Live()
+    side = _Live()
+    ptr = _Live()
+
     def __len__(self) -> int:
         return self.n
-
-    @property
-    def V(self) -> np.ndarray:
-        return self._V[: self.n]
-
-    @property
-    def count(self) -> np.ndarray:
-        return self._count[: self.n]
-
-    @property
-    def anc(self) -> np.ndarray:
-        return self._anc[: self.n]
-
-    @property
-    def side(self) -> np.ndarray:
-        return self._side[: self.n]
-
-    @property
-    def ptr(self) -> np.ndarray:
-        """How many of its ancestor's candidate rows each polygon has been decided on."""
-        return self._ptr[: self.n]
 
     def new_layer(self, side: np.ndarray) -> None:
         """Start a layer: every polygon its own ancestor, with these sides."""
@@ -205,20 +204,16 @@ class _Polygons:
         """Append polygons (vertex fields ``V``, ``count``) that come from polygons ``idx``
         (their ancestors and sides are copied)."""
         k = len(count)
-        if self.n + k > len(self._count):
-            cap = max(2 * len(self._count), self.n + k)
-            grow = cap - len(self._count)
-            self._V = np.concatenate([self._V, np.zeros((grow,) + self._V.shape[1:])])
-            self._count = np.concatenate([self._count, np.zeros(grow, dtype=self._count.dtype)])
-            self._anc = np.concatenate([self._anc, np.zeros(grow, dtype=self._anc.dtype)])
-            self._side = np.concatenate([self._side, np.zeros((grow, self._side.shape[1]), dtype=np.int8)])
-            self._ptr = np.concatenate([self._ptr, np.zeros(grow, dtype=np.intp)])
+        if self.n + k > len(self._count):  # grow every buffer, doubling
+            grow = max(len(self._count), self.n + k - len(self._count))
+            for name in self._BUFFERS:
+                a = getattr(self, name)
+                setattr(self, name, np.concatenate([a, np.zeros((grow,) + a.shape[1:], dtype=a.dtype)]))
         new = slice(self.n, self.n + k)
         self._V[new] = V
         self._count[new] = count
-        self._anc[new] = self._anc[idx]
-        self._side[new] = self._side[idx]
-        self._ptr[new] = self._ptr[idx]
+        for name in ("_anc", "_side", "_ptr"):
+            getattr(self, name)[new] = getattr(self, name)[idx]
         self.n += k
 
     def valid(self, idx: Any = slice(None)) -> np.ndarray:
